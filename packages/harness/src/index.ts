@@ -1,1 +1,5 @@
-export {};
+export * from './client-data.js';
+export * from './device-spec.js';
+export * from './errors.js';
+export * from './exchange.js';
+export * from './open-device.js';

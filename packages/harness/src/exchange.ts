@@ -1,0 +1,163 @@
+import { ApduError, CtapHidError, TransportError } from '@keybench/hid-transport';
+import {
+  beginAuthentication,
+  beginRegistration,
+  completeAuthentication,
+  completeRegistration,
+  U2fError,
+  type AttestationVerdict,
+  type DeviceRegistration,
+} from '@keybench/server-core';
+
+import { buildClientData, CLIENT_DATA_TYP, sha256, websafe } from './client-data.js';
+import { DeviceError } from './errors.js';
+import type { OpenedDevice } from './open-device.js';
+
+export interface StepTiming {
+  step: string;
+  ms: number;
+}
+
+/** What one verified registration and authentication found. */
+export interface ExchangeResult {
+  device: string;
+  version: string;
+  appId: string;
+  keyHandleLength: number;
+  attestation: { subject: string; issuer: string; fingerprint: string; verdict: AttestationVerdict };
+  registration: DeviceRegistration;
+  counter: number;
+  userPresence: number;
+  steps: StepTiming[];
+}
+
+/** A step of the exchange that did not verify: the device answered, the answer was wrong. */
+export class ExchangeFailure extends Error {
+  override readonly name = 'ExchangeFailure';
+  readonly step: string;
+  readonly code: string;
+  constructor(step: string, code: string, message: string, options?: { cause?: unknown }) {
+    super(`${step}: ${message}`, options);
+    this.step = step;
+    this.code = code;
+  }
+}
+
+export interface ExchangeOptions {
+  appId: string;
+  /** Origin put in clientData and allowed as the only facet; default: the appId's origin. */
+  origin: string;
+  /** Whole deadline for each touch-gated command. */
+  timeoutMs?: number;
+  onTouchNeeded?: (step: string) => void;
+  signal?: AbortSignal;
+}
+
+async function timed<T>(steps: StepTiming[], step: string, work: () => Promise<T> | T): Promise<T> {
+  const start = performance.now();
+  try {
+    return await work();
+  } catch (error) {
+    throw classify(step, error);
+  } finally {
+    steps.push({ step, ms: performance.now() - start });
+  }
+}
+
+/** Device silence is a device error (exit 2); a wrong answer is a failed check (exit 1). */
+function classify(step: string, error: unknown): Error {
+  if (error instanceof ExchangeFailure || error instanceof DeviceError) return error;
+  if (error instanceof U2fError) return new ExchangeFailure(step, error.code, error.message, { cause: error });
+  if (error instanceof ApduError) {
+    return new ExchangeFailure(step, `SW_${error.swName}`, error.message, { cause: error });
+  }
+  if (error instanceof CtapHidError && error.code !== undefined) {
+    return new ExchangeFailure(step, `CTAPHID_${error.codeName}`, error.message, { cause: error });
+  }
+  if (error instanceof CtapHidError || error instanceof TransportError) {
+    return new DeviceError(`${step}: ${error.message}`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Registers a new credential on the key and authenticates with it, verifying both with
+ * server-core exactly as a relying party would. Throws ExchangeFailure when a step does not
+ * verify, DeviceError when the key stops answering.
+ */
+export async function runExchange(
+  opened: OpenedDevice,
+  options: ExchangeOptions,
+): Promise<ExchangeResult> {
+  const { appId, origin } = options;
+  const steps: StepTiming[] = [];
+  const facets = [origin];
+  const touch = (step: string) => ({
+    timeoutMs: options.timeoutMs ?? 30_000,
+    onTouchNeeded: () => options.onTouchNeeded?.(step),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const appParam = sha256(appId);
+
+  const version = await timed(steps, 'version', () => opened.device.version());
+
+  const registerRequest = beginRegistration({ appId });
+  const registerChallenge = registerRequest.registerRequests[0]!.challenge;
+  const registerClientData = buildClientData(CLIENT_DATA_TYP.REGISTER, registerChallenge, origin);
+  const registrationData = await timed(steps, 'register', () =>
+    opened.device.register(sha256(registerClientData), appParam, touch('register')),
+  );
+
+  const registered = await timed(steps, 'verify registration', () =>
+    completeRegistration(
+      registerRequest,
+      {
+        registrationData: websafe(registrationData),
+        clientData: websafe(registerClientData),
+        version: 'U2F_V2',
+      },
+      { facets },
+    ),
+  );
+
+  const signRequest = beginAuthentication({ appId, registrations: [registered.registration] });
+  const signClientData = buildClientData(CLIENT_DATA_TYP.SIGN, signRequest.challenge, origin);
+  const signatureData = await timed(steps, 'authenticate', () =>
+    opened.device.authenticate(
+      sha256(signClientData),
+      appParam,
+      registered.keyHandle,
+      touch('authenticate'),
+    ),
+  );
+
+  const authenticated = await timed(steps, 'verify authentication', () =>
+    completeAuthentication(
+      signRequest,
+      {
+        keyHandle: registered.registration.keyHandle,
+        signatureData: websafe(signatureData),
+        clientData: websafe(signClientData),
+      },
+      [registered.registration],
+      { facets },
+    ),
+  );
+
+  return {
+    device: opened.description,
+    version,
+    appId,
+    keyHandleLength: registered.keyHandle.length,
+    attestation: {
+      subject: registered.certificate.subject,
+      issuer: registered.certificate.issuer,
+      fingerprint: registered.certificate.fingerprint,
+      verdict: registered.attestation,
+    },
+    registration: authenticated.registration,
+    counter: authenticated.counter,
+    userPresence: authenticated.userPresence,
+    steps,
+  };
+}

@@ -1,0 +1,118 @@
+import {
+  CtapHidChannel,
+  listFidoDevices,
+  openHid,
+  openUdp,
+  TransportError,
+  U2fDevice,
+  type ChannelOptions,
+  type HidConnection,
+} from '@keybench/hid-transport';
+import { VirtualKey, type VirtualKeyOptions } from '@keybench/virtual-key';
+
+import type { DeviceSpec } from './device-spec.js';
+import { DeviceError } from './errors.js';
+
+/** A key ready for U2F commands, and how to let go of it. */
+export interface OpenedDevice {
+  readonly spec: DeviceSpec;
+  readonly description: string;
+  readonly channel: CtapHidChannel;
+  readonly device: U2fDevice;
+  /** Set when the spec is `virtual`: the in-process key, so the harness can press its button. */
+  readonly virtualKey?: VirtualKey;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  channel?: ChannelOptions;
+  /** Options for an in-process key (`virtual`). */
+  virtual?: VirtualKeyOptions;
+}
+
+/**
+ * Expands `all` and bare `hid` into one `hid:PATH` spec per FIDO device attached.
+ * `all` with no keys attached yields an empty list; `hid` with none throws DeviceError.
+ */
+export async function expandSpecs(specs: readonly DeviceSpec[]): Promise<DeviceSpec[]> {
+  const out: DeviceSpec[] = [];
+  for (const spec of specs) {
+    if (spec.kind === 'all' || (spec.kind === 'hid' && spec.path === undefined)) {
+      const found = await listFidoDevices();
+      if (spec.kind === 'hid' && found.length === 0) {
+        throw new DeviceError(
+          'device "hid": no FIDO HID device found (usage page 0xF1D0); ' +
+            'plug a key in, or see "Access to keys on Linux" in the README',
+        );
+      }
+      const chosen = spec.kind === 'hid' ? found.slice(0, 1) : found;
+      for (const info of chosen) out.push({ kind: 'hid', text: `hid:${info.path}`, path: info.path });
+    } else {
+      out.push(spec);
+    }
+  }
+  return out;
+}
+
+async function connect(spec: DeviceSpec, options: OpenOptions) {
+  switch (spec.kind) {
+    case 'virtual': {
+      const key = await VirtualKey.create(options.virtual ?? {});
+      return { connection: key.connect(), virtualKey: key };
+    }
+    case 'udp': {
+      const udp = { host: spec.host, port: spec.port };
+      const connection = await openUdp(
+        spec.localPort === undefined ? udp : { ...udp, localPort: spec.localPort },
+      );
+      return { connection };
+    }
+    case 'hid': {
+      if (spec.path === undefined) throw new DeviceError('device "hid": expand it first');
+      return { connection: await openHid(spec.path) };
+    }
+    case 'all':
+      throw new DeviceError('device "all" names several keys; expand it first');
+  }
+}
+
+function describeFailure(spec: DeviceSpec, error: unknown): DeviceError {
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint =
+    error instanceof TransportError && error.kind === 'timeout' && spec.kind === 'udp'
+      ? ' (is a key listening there? start one with: keybench virtual-key --udp PORT)'
+      : '';
+  return new DeviceError(`device "${spec.text}": ${reason}${hint}`, { cause: error });
+}
+
+/**
+ * Opens one key: connects, takes a CTAPHID channel (INIT) and wraps it for U2F commands.
+ * Throws DeviceError naming the spec when the key cannot be reached.
+ */
+export async function openDevice(spec: DeviceSpec, options: OpenOptions = {}): Promise<OpenedDevice> {
+  let connection: HidConnection | undefined;
+  let virtualKey: VirtualKey | undefined;
+  try {
+    ({ connection, virtualKey } = await connect(spec, options));
+    const channel = await CtapHidChannel.open(connection, options.channel);
+    const device = new U2fDevice(channel);
+    const description = spec.kind === 'virtual' ? 'virtual (in-process key)' : spec.text;
+    const opened: OpenedDevice = {
+      spec,
+      description,
+      channel,
+      device,
+      async close() {
+        await channel.close();
+        await virtualKey?.close();
+      },
+      ...(virtualKey ? { virtualKey } : {}),
+    };
+    return opened;
+  } catch (error) {
+    await connection?.close().catch(() => undefined);
+    await virtualKey?.close().catch(() => undefined);
+    if (error instanceof DeviceError) throw error;
+    throw describeFailure(spec, error);
+  }
+}

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI; `pnpm test` builds before vitest runs. */
+export const CLI = fileURLToPath(new URL('../../packages/harness/dist/cli.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `keybench ARGS` to completion, killing it after `timeoutMs`. */
+export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<CliResult>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** A `keybench virtual-key --udp` process and the port it listens on. */
+export interface VirtualKeyProcess {
+  child: ChildProcess;
+  host: string;
+  port: number;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts `keybench virtual-key --udp 0 ARGS` and resolves once it prints the port it bound.
+ * Rejects (and kills the process) if it exits or says nothing within `timeoutMs`.
+ */
+export function startVirtualKey(args: string[] = [], timeoutMs = 15_000): Promise<VirtualKeyProcess> {
+  const child = spawn(process.execPath, [CLI, 'virtual-key', '--udp', '0', ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(killer);
+  };
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop('SIGKILL');
+      reject(new Error(`virtual-key did not start within ${timeoutMs} ms: ${text}`));
+    }, timeoutMs);
+    const onData = (chunk: string) => {
+      text += chunk;
+      const match = /virtual-key listening on udp:(\S+):(\d+)/.exec(text);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, host: match[1]!, port: Number(match[2]), output: () => text, stop });
+      }
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`virtual-key exited with ${code} before listening: ${text}`));
+    });
+  });
+}
