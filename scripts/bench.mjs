@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// KeyBench benchmarks: every figure beside the limit it is measured against, in one run.
+// Usage: pnpm bench [--quick] [--json FILE]
+// Prints a table on stdout and writes bench-results.json (or FILE).
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const load = (pkg) => import(new URL(`../packages/${pkg}/dist/index.js`, import.meta.url).href);
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string', default: 'bench-results.json' },
+  },
+});
+const quick = values.quick;
+const scale = (n) => (quick ? Math.max(1, Math.round(n / 50)) : n);
+
+const rows = [];
+/** One figure and the limit it is judged against. */
+function record(area, name, value, unit, limit) {
+  rows.push({ area, name, value, unit, limit: limit ?? null });
+}
+const round = (n, digits = 1) => Number(n.toFixed(digits));
+
+async function benchServerCore() {
+  const { runServerCoreBench } = await load('server-core');
+  const r = await runServerCoreBench({ iterations: scale(4000) });
+  const auth = r.completeAuthenticationPerSec / r.rawVerifyPerSec;
+  const reg = r.completeRegistrationPerSec / r.rawVerifyPerSec;
+  record('server-core', 'raw node:crypto P-256 verify', round(r.rawVerifyPerSec), 'ops/s', 'reference');
+  record('server-core', 'completeAuthentication', round(r.completeAuthenticationPerSec), 'ops/s',
+    `≥ 70 % of raw verify: ${round(auth * 100)} % ${auth >= 0.7 ? 'met' : 'MISSED'}`);
+  record('server-core', 'completeRegistration', round(r.completeRegistrationPerSec), 'ops/s',
+    `≥ 50 % of raw verify: ${round(reg * 100)} % ${reg >= 0.5 ? 'met' : 'MISSED'}`);
+  record('server-core', 'completeAuthentication, pure-JS engine', round(r.nobleAuthenticationPerSec),
+    'ops/s', 'fallback engine');
+}
+
+async function benchTransport() {
+  const { runTransportBench } = await load('hid-transport');
+  const r = await runTransportBench({ iterations: scale(5000) });
+  record('hid-transport', 'encode 7609-byte messages', round(r.encodeMBps), 'MB/s', null);
+  record('hid-transport', 'decode 7609-byte messages', round(r.decodeMBps), 'MB/s', null);
+  record('hid-transport', 'frames encoded', round(r.framesEncodedPerSec), 'frames/s', null);
+  record('hid-transport', 'frames decoded', round(r.framesDecodedPerSec), 'frames/s', null);
+}
+
+/** Exchanges per second through the whole stack with an in-process key, vs its signing rate. */
+async function benchEndToEnd() {
+  const { VirtualKey } = await load('virtual-key');
+  const { CtapHidChannel, U2fDevice } = await load('hid-transport');
+  const { runExchange } = await load('harness');
+
+  const signRate = await measureKeySigning(VirtualKey, CtapHidChannel, U2fDevice);
+  const key = await VirtualKey.create({});
+  const channel = await CtapHidChannel.open(key.connect());
+  const opened = { description: 'virtual', channel, device: new U2fDevice(channel), close: async () => {} };
+  const n = scale(300);
+  const options = { appId: 'https://bench.example', origin: 'https://bench.example' };
+  await runExchange(opened, options);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await runExchange(opened, options);
+  const perSec = n / ((performance.now() - start) / 1000);
+  await channel.close();
+  await key.close();
+  // One exchange = one registration signature + one authentication signature by the key.
+  const limit = signRate / 2;
+  record('end to end', 'verified register+authenticate, in-process key', round(perSec), 'exchanges/s',
+    `≥ 60 % of the key's limit ${round(limit)}/s: ${round((perSec / limit) * 100)} % ${perSec / limit >= 0.6 ? 'met' : 'MISSED'}`);
+  return { signRate };
+}
+
+/** The virtual key's own signing limit: AUTHENTICATE round trips with the host doing nothing else. */
+async function measureKeySigning(VirtualKey, CtapHidChannel, U2fDevice) {
+  const key = await VirtualKey.create({});
+  const channel = await CtapHidChannel.open(key.connect());
+  const device = new U2fDevice(channel);
+  const appParam = new Uint8Array(32).fill(1);
+  const reg = await device.register(new Uint8Array(32), appParam);
+  const khLen = reg[66];
+  const keyHandle = reg.subarray(67, 67 + khLen);
+  const n = scale(600);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await device.authenticate(new Uint8Array(32).fill(i & 0xff), appParam, keyHandle);
+  const rate = n / ((performance.now() - start) / 1000);
+  record('virtual-key', 'AUTHENTICATE signatures, in-process', round(rate), 'signatures/s', 'the key\'s limit');
+  await channel.close();
+  await key.close();
+  return rate;
+}
+
+/** Runs scripts/bench-drive.mjs against N virtual-key processes; returns its report. */
+function driveKeys(keys, seconds) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('bench-drive.mjs', import.meta.url)),
+      String(keys), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`bench-drive ${keys} exited ${code}`));
+      else resolve(JSON.parse(out));
+    });
+  });
+}
+
+async function benchManyKeys() {
+  const seconds = quick ? 0.5 : 4;
+  let base;
+  for (const keys of [1, 4, 16]) {
+    const r = await driveKeys(keys, seconds);
+    base ??= r.exchangesPerSec;
+    record('many keys (UDP, one process each)', `${keys} key${keys > 1 ? 's' : ''}: exchanges`, round(r.exchangesPerSec),
+      'exchanges/s', `${round(r.exchangesPerSec / base, 2)}× of 1 key; machine busy ${round(r.machineBusy * 100)} % of ${os.cpus().length} cores`);
+    record('many keys (UDP, one process each)', `${keys} key${keys > 1 ? 's' : ''}: harness CPU per exchange`, round(r.harnessCpuMsPerExchange, 3),
+      'ms', `harness uses ${round(r.harnessCpuShare * 100)} % of one core`);
+    if (keys === 16) record('many keys (UDP, one process each)', '16 keys: harness peak RSS', round(r.peakRssMB), 'MB', null);
+    if (keys === 1) record('end to end', 'verified register+authenticate, key in another process (UDP)', round(r.exchangesPerSec), 'exchanges/s', null);
+  }
+}
+
+async function benchConformance() {
+  const harness = await load('harness');
+  if (typeof harness.runConformanceBench !== 'function') {
+    record('conformance', 'full suite vs virtual key', NaN, 's', 'not available in this build');
+    return;
+  }
+  const r = await harness.runConformanceBench();
+  record('conformance', 'full suite vs virtual key (in-process)', round(r.seconds, 2), 's',
+    `< 60 s: ${r.seconds < 60 ? 'met' : 'MISSED'} (${r.passed}/${r.total} passed)`);
+}
+
+const steps = [benchServerCore, benchTransport, benchEndToEnd, benchManyKeys, benchConformance];
+let failed = false;
+for (const step of steps) {
+  try {
+    await step();
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`bench: ${step.name} failed: ${error?.stack ?? error}\n`);
+  }
+}
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGiB: round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${os.type()} ${os.release()}`,
+  date: new Date().toISOString(),
+  quick,
+};
+
+const widths = [0, 0, 0, 0];
+const cells = rows.map((r) => [r.area, r.name, `${Number.isNaN(r.value) ? '—' : r.value} ${r.unit}`, r.limit ?? '']);
+for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i], c.length)));
+console.log(`KeyBench benchmarks — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}${quick ? ' (quick run: tiny counts, figures not meaningful)' : ''}`);
+for (const row of cells) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+writeFileSync(values.json, `${JSON.stringify({ machine, results: rows }, null, 2)}\n`);
+console.log(`wrote ${values.json}`);
+process.exitCode = failed ? 1 : 0;
