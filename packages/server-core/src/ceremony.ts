@@ -1,0 +1,48 @@
+import { websafeDecode } from './base64url.js';
+import type { ChallengeStore } from './challenge.js';
+import { checkClientDataType, parseClientData, type ClientData,
+  type ClientDataType } from './client-data.js';
+import { constantTimeEqual } from './bytes.js';
+import type { CryptoEngine } from './engine.js';
+import { U2fError } from './errors.js';
+import { canonicalFacets, checkOrigin, defaultFacets } from './facets.js';
+
+/** Options both ceremonies share. */
+export interface CeremonyOptions {
+  /**
+   * Allowed facets (origins). Default: the appId's own origin. Mandatory in effect: an
+   * explicit empty list rejects every origin.
+   */
+  facets?: readonly string[];
+  /** Makes challenges single-use and expiring. */
+  challengeStore?: ChallengeStore;
+  /** Verification engine; `nodeEngine` by default. */
+  engine?: CryptoEngine;
+}
+
+/**
+ * The clientData steps common to both ceremonies, in order: decode, `typ`, challenge (as
+ * bytes, constant time), challenge store, origin.
+ */
+export function checkClientData(encoded: string, typ: ClientDataType, challenge: string,
+  appId: string, options: CeremonyOptions): ClientData {
+  const clientData = parseClientData(encoded);
+  checkClientDataType(clientData, typ);
+
+  const expected = websafeDecode(challenge, 'request.challenge');
+  if (!constantTimeEqual(clientData.challengeBytes, expected)) {
+    throw new U2fError('CHALLENGE_MISMATCH', `clientData.challenge: expected ${challenge}, got ` +
+      `${clientData.challenge.slice(0, 64)}`, { field: 'clientData.challenge',
+      expected: challenge, actual: clientData.challenge.slice(0, 64) });
+  }
+
+  if (options.challengeStore !== undefined && !options.challengeStore.consume(challenge)) {
+    throw new U2fError('CHALLENGE_UNKNOWN', `clientData.challenge: ${challenge} was not issued, ` +
+      'was already used or has expired', { field: 'clientData.challenge',
+      expected: 'an issued, unused, unexpired challenge', actual: challenge });
+  }
+
+  const facets = canonicalFacets(options.facets ?? defaultFacets(appId));
+  checkOrigin(clientData.origin, facets);
+  return clientData;
+}

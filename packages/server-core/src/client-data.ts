@@ -1,0 +1,94 @@
+import { websafeDecode } from './base64url.js';
+import { decodeUtf8, describe } from './bytes.js';
+import { U2fError } from './errors.js';
+
+/** clientData `typ` values (FIDO U2F JavaScript API, "Client data"). */
+export const CLIENT_DATA_TYPE = Object.freeze({
+  REGISTER: 'navigator.id.finishEnrollment',
+  SIGN: 'navigator.id.getAssertion',
+} as const);
+
+export type ClientDataType = (typeof CLIENT_DATA_TYPE)[keyof typeof CLIENT_DATA_TYPE];
+
+/** A decoded clientData: the exact bytes received plus the members we check. */
+export interface ClientData {
+  /** The bytes exactly as decoded; challengeParam is SHA-256 of these, never a re-encoding. */
+  bytes: Uint8Array;
+  typ: string;
+  /** The challenge as sent (base64url text). */
+  challenge: string;
+  /** The challenge decoded. */
+  challengeBytes: Uint8Array;
+  origin: string;
+  /** Channel ID binding in whatever form the client sent (JWK object, "unused", ""). */
+  cidPubkey?: unknown;
+  /** The whole parsed object, extra members included. */
+  json: Record<string, unknown>;
+}
+
+/**
+ * Decodes a clientData (base64url text, or the raw bytes) and checks its shape: valid UTF-8,
+ * a JSON object, string members `typ`, `challenge` (base64url) and `origin`. Extra members
+ * and any `cid_pubkey` form are accepted. `typ` is not compared here.
+ *
+ * @throws U2fError BAD_BASE64 or CLIENT_DATA_INVALID.
+ */
+export function parseClientData(input: string | Uint8Array): ClientData {
+  const bytes = typeof input === 'string' ? websafeDecode(input, 'clientData') : input;
+  if (!(bytes instanceof Uint8Array)) {
+    throw new U2fError('CLIENT_DATA_INVALID', `clientData: expected base64url text or bytes, ` +
+      `got ${describe(input)}`, { field: 'clientData', expected: 'string', actual: typeof input });
+  }
+
+  const text = decodeUtf8(bytes);
+  if (text === undefined) {
+    throw invalid('clientData', 'valid UTF-8', 'invalid UTF-8 bytes');
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw invalid('clientData', 'a JSON object', `unparseable JSON (${bytes.length} bytes)`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw invalid('clientData', 'a JSON object', describe(json));
+  }
+
+  const record = json as Record<string, unknown>;
+  const typ = stringMember(record, 'typ');
+  const challenge = stringMember(record, 'challenge');
+  const origin = stringMember(record, 'origin');
+  const challengeBytes = websafeDecode(challenge, 'clientData.challenge');
+
+  const out: ClientData = { bytes, typ, challenge, challengeBytes, origin, json: record };
+  if ('cid_pubkey' in record) out.cidPubkey = record['cid_pubkey'];
+  return out;
+}
+
+/**
+ * Throws U2fError CLIENT_DATA_TYPE unless `clientData.typ` is the expected one.
+ */
+export function checkClientDataType(clientData: ClientData, expected: ClientDataType): void {
+  if (clientData.typ !== expected) {
+    throw new U2fError('CLIENT_DATA_TYPE', `clientData.typ: expected "${expected}", got ` +
+      describe(clientData.typ), { field: 'clientData.typ', expected, actual: clientData.typ });
+  }
+}
+
+function stringMember(record: Record<string, unknown>, name: string): string {
+  const value = Object.hasOwn(record, name) ? record[name] : undefined;
+  if (typeof value !== 'string') {
+    throw invalid(`clientData.${name}`, 'a string', value === undefined ? 'missing' :
+      describe(value));
+  }
+  return value;
+}
+
+function invalid(field: string, expected: string, actual: string): U2fError {
+  return new U2fError('CLIENT_DATA_INVALID', `${field}: expected ${expected}, got ${actual}`, {
+    field,
+    expected,
+    actual,
+  });
+}

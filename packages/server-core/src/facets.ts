@@ -1,0 +1,65 @@
+import { describe } from './bytes.js';
+import { U2fError } from './errors.js';
+
+const DEFAULT_PORTS: Readonly<Record<string, string>> = Object.freeze({
+  'http:': '80',
+  'https:': '443',
+});
+
+/**
+ * A facet or origin reduced to `scheme://host[:port]`: scheme and host lower-cased, IDN hosts
+ * in punycode, default ports dropped, any path, query or fragment removed. Values that are
+ * not http(s) URLs (`android:apk-key-hash:…`, `ios:bundle-id:…`) come back unchanged.
+ * Returns undefined for an http(s) value that is not a valid URL.
+ */
+export function canonicalOrigin(value: string): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (!/^https?:/i.test(value)) return value;
+
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.host === '') return undefined;
+  const port = url.port !== '' && url.port !== DEFAULT_PORTS[url.protocol] ? `:${url.port}` : '';
+  return `${url.protocol}//${url.hostname}${port}`;
+}
+
+/**
+ * The canonical form of every allowed facet. Facets are mandatory: an empty list allows
+ * nothing.
+ *
+ * @throws TypeError if `facets` is not an array of strings (caller misuse).
+ */
+export function canonicalFacets(facets: readonly string[]): Set<string> {
+  if (!Array.isArray(facets) || facets.some((f) => typeof f !== 'string')) {
+    throw new TypeError('facets: expected an array of strings');
+  }
+  const out = new Set<string>();
+  for (const facet of facets) {
+    const canonical = canonicalOrigin(facet);
+    if (canonical !== undefined) out.add(canonical);
+  }
+  return out;
+}
+
+/** The facets allowed when the caller gives none: the appId's own origin. */
+export function defaultFacets(appId: string): string[] {
+  const origin = canonicalOrigin(appId);
+  return origin === undefined ? [] : [origin];
+}
+
+/**
+ * Throws U2fError ORIGIN_NOT_ALLOWED unless the clientData origin, canonicalised, is one of
+ * the allowed facets.
+ */
+export function checkOrigin(origin: string, allowed: Set<string>): void {
+  const canonical = canonicalOrigin(origin);
+  if (canonical === undefined || !allowed.has(canonical)) {
+    const expected = allowed.size === 0 ? 'no origin (empty facet list)' : [...allowed].join(', ');
+    throw new U2fError('ORIGIN_NOT_ALLOWED', `clientData.origin: expected one of ${expected}, ` +
+      `got ${describe(origin)}`, { field: 'clientData.origin', expected, actual: origin });
+  }
+}

@@ -1,0 +1,56 @@
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+
+import { BoundedCache, type CryptoEngine } from './engine.js';
+
+/** The DER SubjectPublicKeyInfo header for an uncompressed P-256 point (server.md 1.1). */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+
+const KEY_CACHE_LIMIT = 4096;
+const keyCache = new BoundedCache<string, KeyObject | null>(KEY_CACHE_LIMIT);
+
+/**
+ * The 65-byte point as a KeyObject, cached by the point's bytes; null when OpenSSL refuses
+ * it (off the curve, wrong prefix). Importing the SPKI makes OpenSSL check the point.
+ */
+function keyObject(point: Uint8Array): KeyObject | null {
+  if (point.length !== 65 || point[0] !== 0x04) return null;
+  const id = Buffer.from(point.buffer, point.byteOffset, 65).toString('latin1');
+  const cached = keyCache.get(id);
+  if (cached !== undefined) return cached;
+
+  let key: KeyObject | null;
+  try {
+    key = createPublicKey({
+      key: Buffer.concat([P256_SPKI_PREFIX, point]),
+      format: 'der',
+      type: 'spki',
+    });
+  } catch {
+    key = null;
+  }
+  keyCache.set(id, key);
+  return key;
+}
+
+/** Verification on Node's OpenSSL, public keys cached as KeyObjects. */
+export const nodeEngine: CryptoEngine = Object.freeze({
+  name: 'node',
+
+  sha256(data: Uint8Array): Uint8Array {
+    return createHash('sha256').update(data).digest();
+  },
+
+  isValidPoint(point: Uint8Array): boolean {
+    return keyObject(point) !== null;
+  },
+
+  verifyP256(point: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    const key = keyObject(point);
+    if (key === null) return false;
+    try {
+      return verify('sha256', message, { key, dsaEncoding: 'der' }, signature);
+    } catch {
+      return false;
+    }
+  },
+});
