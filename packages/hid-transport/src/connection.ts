@@ -14,4 +14,6 @@ export interface HidConnection {
   close(): Promise<void>;
   /** A short description for messages (e.g. "udp:127.0.0.1:8111"). */
   readonly description: string;
+  /** Reports of the wrong length this connection read and discarded, if it counts them. */
+  readonly droppedReports?: number;
 }
