@@ -1,1 +1,17 @@
-export {};
+export { VirtualKey, type VirtualKeyOptions } from './virtual-key.js';
+export { type PresenceMode, PRESENCE_MODES } from './presence.js';
+export {
+  FAULTS,
+  parseFault,
+  isFaultName,
+  type FaultName,
+  type FaultSpec,
+  type FaultDefinition,
+  type FaultValueKind,
+} from './faults.js';
+export { PROFILES, getProfile, type Profile, type ProfileName } from './profiles.js';
+export { serveUdp, UDP_CONTROL, type UdpServer } from './udp.js';
+export { StateFileError, type CounterMode } from './state.js';
+export { DEVICE_TIMING } from './channel.js';
+export { DEVICE_SW } from './u2f.js';
+export { KEY_HANDLE_LENGTH } from './key-handle.js';
