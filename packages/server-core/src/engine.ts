@@ -33,6 +33,10 @@ export class BoundedCache<K, V> {
     this.map.set(key, value);
   }
 
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
   get size(): number {
     return this.map.size;
   }

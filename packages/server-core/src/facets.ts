@@ -1,5 +1,8 @@
 import { describe } from './bytes.js';
+import { BoundedCache } from './engine.js';
 import { U2fError } from './errors.js';
+
+const originCache = new BoundedCache<string, string | undefined>(1024);
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = Object.freeze({
   'http:': '80',
@@ -15,7 +18,15 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = Object.freeze({
 export function canonicalOrigin(value: string): string | undefined {
   if (typeof value !== 'string') return undefined;
   if (!/^https?:/i.test(value)) return value;
+  if (value.length > 2048) return parseOrigin(value);
+  const cached = originCache.get(value);
+  if (cached !== undefined || originCache.has(value)) return cached;
+  const origin = parseOrigin(value);
+  originCache.set(value, origin);
+  return origin;
+}
 
+function parseOrigin(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);

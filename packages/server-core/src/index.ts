@@ -40,3 +40,7 @@ export { verifyAttestation, defaultTrustStore, ATTESTATION_REASON, type Attestat
   type AttestationOptions } from './attestation/verify-attestation.js';
 export { YUBICO_U2F_ROOT_CA_PEM } from './data/yubico-u2f-root.js';
 export { YUBICO_METADATA } from './data/yubico-metadata.js';
+export { parseTrustedFacets, checkAppIdFacet, verifyAppIdOrigin, registrableDomain,
+  TRUSTED_FACETS_CONTENT_TYPE, FACETS_VERSION, type TrustedFacetsFetcher } from
+  './trusted-facets.js';
+export { runServerCoreBench, type ServerCoreBenchResult } from './bench.js';
