@@ -3,3 +3,4 @@ export * from './device-spec.js';
 export * from './errors.js';
 export * from './exchange.js';
 export * from './open-device.js';
+export * from './history/index.js';

@@ -1,0 +1,6 @@
+export { HistoryFileError } from './errors.js';
+export { defaultHistoryFile, openHistory } from './open-history.js';
+export type * from './records.js';
+export { HISTORY_APPLICATION_ID, SCHEMA_VERSION } from './schema.js';
+export { deviceIdentity, HistoryStore } from './store.js';
+export { keybenchVersions } from './versions.js';
