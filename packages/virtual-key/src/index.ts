@@ -15,3 +15,4 @@ export { StateFileError, type CounterMode } from './state.js';
 export { DEVICE_TIMING } from './channel.js';
 export { DEVICE_SW } from './u2f.js';
 export { KEY_HANDLE_LENGTH } from './key-handle.js';
+export { serveFifo, FIFO_CMD, FIFO_VALUE, type FifoServer } from './fifo.js';

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+import {
+  FAULTS,
+  PRESENCE_MODES,
+  PROFILES,
+  VirtualKey,
+  parseFault,
+  serveFifo,
+  serveUdp,
+  type FaultSpec,
+  type PresenceMode,
+} from '@keybench/virtual-key';
+import type { CommandModule } from 'yargs';
+
+interface VirtualKeyArgs {
+  udp?: number;
+  host: string;
+  'reply-port'?: number;
+  state?: string;
+  presence: PresenceMode;
+  counter: 'global' | 'per-credential';
+  'key-handle-length'?: number;
+  fault: string[];
+  'attestation-cert'?: string;
+  'attestation-key'?: string;
+  profile: string;
+  fifo?: string;
+  verbose: boolean;
+}
+
+const readPem = (file: string, what: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new RangeError(`virtual-key: cannot read ${what} ${file}: ${(error as Error).message}`);
+  }
+};
+
+/**
+ * `keybench virtual-key`: runs a software U2F key as its own process, over UDP (one 64-byte
+ * report per datagram) and/or the u2f-ref-code FIFO emulator protocol, until SIGINT/SIGTERM
+ * or a FIFO quit. Prints `virtual-key listening on udp:HOST:PORT` (and/or `fifo:PREFIX`) on
+ * stdout once serving; with --verbose one line per exchange on stderr. Enter on a terminal
+ * presses the button. Errors (port in use, bad state file, unknown fault) reach the CLI's
+ * top level, which prints them and exits 2.
+ */
+export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
+  command: 'virtual-key',
+  describe: 'Run a software U2F key over UDP or FIFOs (for tests, demos and server development)',
+  builder: (yargs) =>
+    yargs
+      .option('udp', { type: 'number', describe: 'UDP port to serve on (0 picks a free one)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind' })
+      .option('reply-port', {
+        type: 'number',
+        describe: 'send every reply to HOST:PORT (simulated-firmware convention, e.g. 7112)',
+      })
+      .option('state', { type: 'string', describe: 'state file (JSON); omitted = in memory' })
+      .option('presence', {
+        choices: PRESENCE_MODES as PresenceMode[],
+        default: 'auto' as PresenceMode,
+        describe: 'user presence: every request, a button press (Enter / UDP / FIFO), never',
+      })
+      .option('counter', {
+        choices: ['global', 'per-credential'] as const,
+        default: 'global' as const,
+      })
+      .option('key-handle-length', { type: 'number', describe: 'key handle bytes, 1..255' })
+      .option('fault', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: `inject a fault, NAME[=VALUE], repeatable: ${Object.keys(FAULTS).join(', ')}`,
+      })
+      .option('attestation-cert', { type: 'string', describe: 'attestation certificate (PEM)' })
+      .option('attestation-key', { type: 'string', describe: 'attestation private key (PEM)' })
+      .option('profile', {
+        choices: Object.keys(PROFILES),
+        default: 'spec',
+        describe: 'conformance profile for LOCK and never-allocated channels',
+      })
+      .option('fifo', { type: 'string', describe: 'serve PREFIX+in / PREFIX+out FIFOs' })
+      .option('verbose', { type: 'boolean', default: false, describe: 'log every exchange' })
+      .check((args) => {
+        if (args.udp === undefined && args.fifo === undefined) {
+          throw new Error('virtual-key: give --udp PORT and/or --fifo PREFIX');
+        }
+        if ((args['attestation-cert'] === undefined) !== (args['attestation-key'] === undefined)) {
+          throw new Error('virtual-key: --attestation-cert and --attestation-key go together');
+        }
+        return true;
+      }),
+  handler: async (args) => {
+    const faults: FaultSpec[] = args.fault.map((text) => parseFault(text));
+    const certFile = args['attestation-cert'];
+    const keyFile = args['attestation-key'];
+    const attestation = certFile && keyFile
+      ? {
+        certificatePem: readPem(certFile, 'attestation certificate'),
+        privateKeyPem: readPem(keyFile, 'attestation key'),
+      }
+      : undefined;
+    const log = args.verbose
+      ? (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`)
+      : undefined;
+
+    const key = await VirtualKey.create({
+      stateFile: args.state,
+      keyHandleLength: args['key-handle-length'],
+      presence: args.presence,
+      counterMode: args.counter,
+      faults,
+      attestation,
+      profile: args.profile,
+      log,
+    });
+
+    const closers: (() => Promise<void>)[] = [];
+    let finish: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    try {
+      if (args.udp !== undefined) {
+        const server = await serveUdp(key, {
+          port: args.udp,
+          host: args.host,
+          replyPort: args['reply-port'],
+        });
+        closers.push(server.close);
+        process.stdout.write(`virtual-key listening on udp:${server.address}:${server.port}\n`);
+      }
+      if (args.fifo !== undefined) {
+        const server = serveFifo(key, { prefix: args.fifo, log });
+        closers.push(server.close);
+        void server.done.then(finish);
+        process.stdout.write(`virtual-key listening on fifo:${args.fifo}\n`);
+      }
+    } catch (error) {
+      await Promise.all(closers.map((close) => close()));
+      await key.close();
+      throw error;
+    }
+
+    let terminal: ReturnType<typeof createInterface> | undefined;
+    if (process.stdin.isTTY) {
+      terminal = createInterface({ input: process.stdin });
+      terminal.on('line', () => {
+        key.press();
+        process.stderr.write('virtual-key: button pressed\n');
+      });
+      process.stderr.write('virtual-key: press Enter to touch the key, Ctrl-C to stop\n');
+    }
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+
+    await stopped;
+    process.off('SIGINT', finish);
+    process.off('SIGTERM', finish);
+    terminal?.close();
+    await Promise.all(closers.map((close) => close()));
+    await key.close();
+  },
+};
