@@ -1,0 +1,110 @@
+import type { CounterPolicy } from '@keybench/server-core';
+import type { CommandModule } from 'yargs';
+
+import { UsageError } from '../errors.js';
+import { createOutput } from '../output.js';
+import type { RequestLogEntry } from '../server/app.js';
+import { defaultServerDbPath } from '../server/default-db.js';
+import { startU2fServer } from '../server/server.js';
+
+interface ServeArgs {
+  host: string;
+  port: number;
+  'app-id'?: string;
+  facet?: string[];
+  db?: string;
+  'counter-policy': CounterPolicy;
+}
+
+/** A log field as is when plain, else quoted, so one request stays one line. */
+function field(text: string): string {
+  return /^[\x21-\x7e]*$/.test(text) && !text.includes('"') ? text : JSON.stringify(text);
+}
+
+/** `2026-12-04T16:50:00.000Z POST /bind user=alice 200 ok 3.1 ms`. */
+export function formatLogLine(entry: RequestLogEntry, now = new Date()): string {
+  const user = entry.user === undefined ? '-' : field(entry.user);
+  const message = entry.message === undefined ? '' : ` ${JSON.stringify(entry.message)}`;
+  return (
+    `${now.toISOString()} ${field(entry.method)} ${field(entry.path)} user=${user} ` +
+    `${entry.status} ${entry.outcome} ${entry.ms.toFixed(1)} ms${message}`
+  );
+}
+
+function checkUrl(value: string, what: string): string {
+  try {
+    new URL(value);
+  } catch {
+    throw new UsageError(`${what} "${value}" is not a URL (expected e.g. http://localhost:8081)`);
+  }
+  return value;
+}
+
+/**
+ * `keybench serve`: the example U2F server of python-u2flib-server, persistent. Prints
+ * `keybench serve listening on http://HOST:PORT` first on stdout, then one log line per
+ * request on stderr, until SIGINT or SIGTERM. A port in use or an unusable database reaches
+ * the CLI's top level (exit 2).
+ */
+export const serveCommand: CommandModule<object, ServeArgs> = {
+  command: 'serve',
+  describe: 'Run the example U2F server (enroll, bind, sign, verify) with SQLite storage',
+  builder: (yargs) =>
+    yargs
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind' })
+      .option('port', { type: 'number', default: 8081, describe: 'port (0 picks a free one)' })
+      .option('app-id', {
+        type: 'string',
+        describe: "U2F appId (default: the server's own origin, http://localhost:PORT)",
+      })
+      .option('facet', {
+        type: 'string',
+        array: true,
+        describe: 'allowed clientData origin (repeatable; default localhost and 127.0.0.1)',
+      })
+      .option('db', {
+        type: 'string',
+        describe: `SQLite file for registrations and counters (default ${defaultServerDbPath()})`,
+      })
+      .option('counter-policy', {
+        choices: ['strict', 'allow-equal', 'warn'] as const,
+        default: 'strict' as const,
+        describe: 'what a counter that did not go up means',
+      }),
+  handler: async (args) => {
+    const out = createOutput();
+    if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
+      throw new UsageError(`--port must be 0 to 65535, got ${args.port}`);
+    }
+    const appId = args['app-id'] === undefined ? undefined : checkUrl(args['app-id'], '--app-id');
+    const facets = (args.facet ?? []).map((facet) => checkUrl(facet, '--facet'));
+    const db = args.db ?? defaultServerDbPath();
+
+    const server = await startU2fServer({
+      host: args.host,
+      port: args.port,
+      db,
+      counterPolicy: args['counter-policy'],
+      ...(appId === undefined ? {} : { appId }),
+      ...(facets.length === 0 ? {} : { facets }),
+      log: (entry) => out.diag(formatLogLine(entry)),
+    });
+
+    out.line(`keybench serve listening on ${server.url}`);
+    out.line(`app id    ${server.appId}`);
+    out.line(`facets    ${server.facets.join(', ')}`);
+    out.line(`database  ${db}`);
+
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await server.close();
+    out.diag('keybench serve stopped');
+  },
+};

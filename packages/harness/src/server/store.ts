@@ -1,0 +1,185 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import Database from 'better-sqlite3';
+import type { DeviceRegistration } from '@keybench/server-core';
+
+/** One stored key of one user, as the example server keeps it. */
+export interface StoredKey {
+  username: string;
+  registration: DeviceRegistration;
+  /** Attestation certificate subject, for the key list. */
+  certificateSubject: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** Thrown by {@link ServerStore.addRegistration} when the key handle is already stored. */
+export class DuplicateKeyHandleError extends Error {
+  override readonly name = 'DuplicateKeyHandleError';
+}
+
+/**
+ * The example server's schema (its own database, not the run history). `counter` is NULL
+ * until the first verified authentication; `user_version` marks the schema revision.
+ */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS registrations (
+  id                  INTEGER PRIMARY KEY,
+  username            TEXT    NOT NULL,
+  app_id              TEXT    NOT NULL,
+  key_handle          TEXT    NOT NULL,
+  version             TEXT    NOT NULL,
+  public_key          TEXT    NOT NULL,
+  transports          TEXT,
+  counter             INTEGER,
+  certificate_subject TEXT    NOT NULL DEFAULT '',
+  created_at          TEXT    NOT NULL,
+  last_used_at        TEXT,
+  UNIQUE (app_id, key_handle)
+);
+CREATE INDEX IF NOT EXISTS registrations_by_user ON registrations (username, app_id, id);
+`;
+
+interface Row {
+  username: string;
+  app_id: string;
+  key_handle: string;
+  version: string;
+  public_key: string;
+  transports: string | null;
+  counter: number | null;
+  certificate_subject: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+function toStoredKey(row: Row): StoredKey {
+  const registration: DeviceRegistration = {
+    version: row.version,
+    keyHandle: row.key_handle,
+    publicKey: row.public_key,
+    appId: row.app_id,
+    transports: row.transports === null ? null : (JSON.parse(row.transports) as string[]),
+  };
+  if (row.counter !== null) registration.counter = row.counter;
+  return {
+    username: row.username,
+    registration,
+    certificateSubject: row.certificate_subject,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+/**
+ * Registrations and last verified counters of the example server, in SQLite (WAL, busy
+ * timeout, immediate transactions for every read-then-write, so a second process sharing
+ * the file loses nothing).
+ */
+export class ServerStore {
+  readonly db: Database.Database;
+
+  /**
+   * Opens (creating if needed) the database at `file`; `:memory:` for a private one.
+   * Throws the SQLite error when the file cannot be opened or is not a database.
+   */
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  /** The keys of `username` under `appId`, oldest first. */
+  keysOf(username: string, appId: string): StoredKey[] {
+    const rows = this.db
+      .prepare(
+        'SELECT * FROM registrations WHERE username = ? AND app_id = ? ORDER BY id',
+      )
+      .all(username, appId) as Row[];
+    return rows.map(toStoredKey);
+  }
+
+  /**
+   * Stores a new registration. Throws DuplicateKeyHandleError when the key handle is already
+   * registered under this appId (to anyone); nothing is written then.
+   */
+  addRegistration(username: string, registration: DeviceRegistration, subject: string): void {
+    const insert = this.db.prepare(
+      `INSERT INTO registrations
+         (username, app_id, key_handle, version, public_key, transports, counter,
+          certificate_subject, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const exists = this.db.prepare(
+      'SELECT 1 FROM registrations WHERE app_id = ? AND key_handle = ?',
+    );
+    const add = this.db.transaction(() => {
+      if (exists.get(registration.appId, registration.keyHandle) !== undefined) {
+        throw new DuplicateKeyHandleError(
+          `key handle ${registration.keyHandle.slice(0, 16)}… is already registered`,
+        );
+      }
+      insert.run(
+        username,
+        registration.appId,
+        registration.keyHandle,
+        registration.version,
+        registration.publicKey,
+        registration.transports === null ? null : JSON.stringify(registration.transports),
+        registration.counter ?? null,
+        subject,
+        new Date().toISOString(),
+      );
+    });
+    add.immediate();
+  }
+
+  /**
+   * Runs `verify` on the user's current keys inside one immediate transaction and stores the
+   * counter of the registration it returns. When `verify` throws, nothing is written and the
+   * error propagates; the counter is written only after verification passed.
+   */
+  authenticate<T extends { registration: DeviceRegistration }>(
+    username: string,
+    appId: string,
+    verify: (keys: DeviceRegistration[]) => T,
+  ): T {
+    const update = this.db.prepare(
+      `UPDATE registrations SET counter = ?, last_used_at = ?
+        WHERE username = ? AND app_id = ? AND key_handle = ?`,
+    );
+    const run = this.db.transaction(() => {
+      const keys = this.keysOf(username, appId).map((key) => key.registration);
+      const result = verify(keys);
+      const { keyHandle, counter } = result.registration;
+      const changed = update.run(
+        counter ?? null,
+        new Date().toISOString(),
+        username,
+        appId,
+        keyHandle,
+      ).changes;
+      if (changed !== 1) {
+        throw new Error(`store: verified key ${keyHandle.slice(0, 16)}… is not stored for ${username}`);
+      }
+      return result;
+    });
+    return run.immediate();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
