@@ -266,6 +266,8 @@ export class CtapHidChannel {
     }
   }
 
+  // TODO(2026-12): a device that hands out the same cid again on re-INIT defeats the cid
+  // filter for a reply that arrives after the drain; only PING can detect it (echo check).
   private async resync(deadline: Deadline, signal: AbortSignal | undefined): Promise<void> {
     await this.wire.drain(this.settings.drainQuietMs);
     const { cid, info } = await negotiateChannel(this.wire, {

@@ -21,7 +21,11 @@ const PATTERNS: readonly { kind: TransportErrorKind; test: RegExp }[] = [
   // Unplugged or never there: ENOENT at open, EIO / "device disconnected" while reading.
   {
     kind: 'gone',
-    test: /no such file|no such device|ENODEV|ENOENT|disconnected|could not read from hid|no hid devices|not found|input\/output error|EIO/i,
+    test: new RegExp(
+      'no such file|no such device|ENODEV|ENOENT|disconnected|could not read from hid|' +
+        'no hid devices|not found|input/output error|EIO',
+      'i',
+    ),
   },
 ];
 
@@ -48,7 +52,8 @@ export function hidError(
   const advice: Record<TransportErrorKind, string> = {
     permission:
       platform === 'linux'
-        ? `permission denied; this user may not open hidraw nodes of FIDO keys: ${LINUX_ACCESS_HELP}`
+        ? 'permission denied; this user may not open the hidraw nodes of FIDO keys: ' +
+          LINUX_ACCESS_HELP
         : 'permission denied by the operating system',
     'access-denied':
       platform === 'win32'

@@ -9,7 +9,13 @@ import {
   decodeFrame,
   toHex,
 } from '../src/index.js';
-import { ScriptedConnection, echo, fakeKey, message, report } from './support/scripted-connection.js';
+import {
+  ScriptedConnection,
+  echo,
+  fakeKey,
+  message,
+  report,
+} from './support/scripted-connection.js';
 
 /** An INIT reply on broadcast for `nonce` assigning `cid`, with optional extra bytes. */
 function initReply(nonce: Uint8Array, cid: number, extra: number[] = []) {

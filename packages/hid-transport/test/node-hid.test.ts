@@ -123,18 +123,30 @@ describe('node-hid connection', () => {
   it.each([
     [
       'linux',
-      "cannot open device with path /dev/hidraw3: Failed to open a device with path '/dev/hidraw3': Permission denied",
+      'cannot open device with path /dev/hidraw3: ' +
+        "Failed to open a device with path '/dev/hidraw3': Permission denied",
       'permission',
       /README section "Access to keys on Linux"/,
     ],
-    ['win32', 'cannot open device with path \\\\?\\hid#vid_1050: Access is denied.', 'access-denied', /administrator/],
+    [
+      'win32',
+      'cannot open device with path \\\\?\\hid#vid_1050: Access is denied.',
+      'access-denied',
+      /administrator/,
+    ],
     [
       'linux',
-      "cannot open device with path /dev/hidraw7: Failed to open a device with path '/dev/hidraw7': No such file or directory",
+      'cannot open device with path /dev/hidraw7: ' +
+        "Failed to open a device with path '/dev/hidraw7': No such file or directory",
       'gone',
       /gone/,
     ],
-    ['darwin', 'cannot open device with path x: (0xE00002C5) exclusive access', 'busy', /another program/],
+    [
+      'darwin',
+      'cannot open device with path x: (0xE00002C5) exclusive access',
+      'busy',
+      /another program/,
+    ],
     ['linux', 'cannot open device: Device or resource busy', 'busy', /busy/],
     ['linux', 'something odd', 'io', /I\/O error \(node-hid: something odd\)/],
   ] as const)('classifies open errors on %s: %s', async (platform, text, kind, advice) => {

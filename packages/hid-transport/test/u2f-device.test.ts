@@ -41,10 +41,12 @@ describe('U2F commands', () => {
     );
     expect(await device.version()).toBe('U2F_V2');
     expect(apdus(requests)).toEqual(['00030000000000']);
-    expect(toHex(connection.written[1]!)).toBe('01020304830007' + '00030000000000' + '00'.repeat(50));
+    expect(toHex(connection.written[1]!)).toBe(
+      '01020304830007' + '00030000000000' + '00'.repeat(50),
+    );
   });
 
-  it('REGISTER sends the exact MSG frames and returns registrationData without the SW', async () => {
+  it('REGISTER sends exact MSG frames and returns registrationData without the SW', async () => {
     const { device, connection } = await scriptedKey([0x9000], Uint8Array.of(0x05, 0xee));
     const data = await device.register(challengeParam, appParam);
     expect(toHex(data)).toBe('05ee');
@@ -57,7 +59,7 @@ describe('U2F commands', () => {
     expect(toHex(connection.written[2]!)).toBe('0102030400' + apdu.slice(114) + '00'.repeat(43));
   });
 
-  it('re-sends the identical REGISTER on 6985 until touched, firing onTouchNeeded once', async () => {
+  it('re-sends the same REGISTER on 6985 until touched; onTouchNeeded fires once', async () => {
     const { device, requests } = await scriptedKey([0x6985, 0x6985, 0x6985, 0x9000]);
     let prompts = 0;
     const started = performance.now();
@@ -105,7 +107,8 @@ describe('U2F commands', () => {
       pollIntervalMs: 100,
     });
     expect(toHex(signature)).toBe('0100000009');
-    const apdu = '00020300000081' + 'c1'.repeat(32) + 'a1'.repeat(32) + '40' + '4b'.repeat(64) + '0000';
+    const apdu =
+      '00020300000081' + 'c1'.repeat(32) + 'a1'.repeat(32) + '40' + '4b'.repeat(64) + '0000';
     expect(apdus(requests)).toEqual([apdu, apdu]);
   });
 

@@ -37,7 +37,7 @@ const nextDatagram = (socket: Socket) =>
   );
 
 describe('UDP connection', () => {
-  it('sends one 64-byte datagram per report, without a report id, and replies to sender', async () => {
+  it('sends one 64-byte datagram per report, no report id; device replies to sender', async () => {
     const device = await deviceSocket();
     const connection = await openUdp({ port: device.port });
     connections.push(connection);
@@ -108,7 +108,8 @@ describe('UDP connection', () => {
     const device = await deviceSocket();
     device.socket.on('message', (data, from) => {
       const nonce = data.subarray(7, 15).toString('hex');
-      device.socket.send(report(`ffffffff 86 0011 ${nonce} 0000002a 0201020304`), from.port, from.address);
+      const reply = report(`ffffffff 86 0011 ${nonce} 0000002a 0201020304`);
+      device.socket.send(reply, from.port, from.address);
     });
     const connection = await openUdp({ port: device.port });
     connections.push(connection);
