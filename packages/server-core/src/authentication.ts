@@ -97,7 +97,9 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
 
   const candidate = findCandidate(readSignRequest(request), keyHandle);
   const registration = findRegistration(registrations, keyHandle);
-  const appId = registration.appId || candidate.appId;
+  // A registration's own appId overrides the request's (keys registered under an older appId).
+  const appId = typeof registration.appId === 'string' && registration.appId !== ''
+    ? registration.appId : candidate.appId;
 
   const clientData = checkClientData(clientDataText, CLIENT_DATA_TYPE.SIGN, candidate.challenge,
     candidate.appId, options);
