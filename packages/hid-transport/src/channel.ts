@@ -330,14 +330,15 @@ export class CtapHidChannel {
         }
         continue;
       }
+      // An ERROR ends the exchange even in the middle of a reply (e.g. MSG_TIMEOUT).
+      if (frame.cmd === CTAPHID.ERROR) {
+        return { cmd: frame.cmd, payload: Uint8Array.from(frame.data) };
+      }
       if (assembler) {
         throw new CtapHidError(
           `${where}: init frame ${ctapHidCommandName(frame.cmd)} arrived while ` +
             `${assembler.bcnt}-byte reply was incomplete on cid ${hex32(cid)}`,
         );
-      }
-      if (frame.cmd === CTAPHID.ERROR) {
-        return { cmd: frame.cmd, payload: Uint8Array.from(frame.data) };
       }
       if (frame.cmd !== cmd) {
         throw new CtapHidError(

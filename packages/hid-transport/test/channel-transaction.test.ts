@@ -248,6 +248,28 @@ describe('channel transactions', () => {
     expect(initCount()).toBe(2);
   });
 
+  it('takes an ERROR frame in the middle of a reply as the answer', async () => {
+    const { connection } = fakeKey({
+      onRequest: ({ cid, cmd, payload }) => [
+        message(cid, cmd, payload)[0]!,
+        report('01020304 bf 0001 05'),
+      ],
+    });
+    const channel = await CtapHidChannel.open(connection, fast);
+    await expect(channel.ping(pattern(100))).rejects.toMatchObject({ code: 0x05 });
+  });
+
+  it('throws when a new message starts before the reply is complete', async () => {
+    const { connection } = fakeKey({
+      onRequest: ({ cid, cmd, payload }) => [
+        message(cid, cmd, payload)[0]!,
+        ...message(cid, cmd, payload),
+      ],
+    });
+    const channel = await CtapHidChannel.open(connection, fast);
+    await expect(channel.ping(pattern(100))).rejects.toThrow(/reply was incomplete/);
+  });
+
   it('throws when the reply is another command', async () => {
     const { connection } = fakeKey({
       onRequest: ({ cid, payload }) => message(cid, CTAPHID.MSG, payload),
