@@ -210,7 +210,8 @@ function decodePublicKey(text: unknown): Uint8Array {
     throw new U2fError('BAD_PUBLIC_KEY', 'registration.publicKey: expected base64url of a ' +
       `65-byte uncompressed point, got ${bytes === undefined ? describe(text)
         : `${bytes.length} bytes`}`, { field: 'registration.publicKey',
-      expected: '65-byte point', actual: bytes === undefined ? 'undecodable' : String(bytes.length) });
+      expected: '65-byte point',
+      actual: bytes === undefined ? 'undecodable' : String(bytes.length) });
   }
   return bytes;
 }

@@ -42,7 +42,9 @@ export class MemoryChallengeStore implements ChallengeStore {
     this.maxEntries = options.maxEntries ?? 100_000;
     this.now = options.now ?? Date.now;
     if (!(this.ttlMs > 0)) throw new RangeError('MemoryChallengeStore: ttlMs must be > 0');
-    if (!(this.maxEntries > 0)) throw new RangeError('MemoryChallengeStore: maxEntries must be > 0');
+    if (!(this.maxEntries > 0)) {
+      throw new RangeError('MemoryChallengeStore: maxEntries must be > 0');
+    }
   }
 
   issue(challenge: string): void {

@@ -185,9 +185,6 @@ export function readRegisteredKeys(value: unknown, what: string): RegisteredKey[
     };
     const appId = optionalString(record, 'appId', `${what}[${i}]`, 'BAD_REQUEST');
     if (appId !== undefined) key.appId = appId;
-    const challenge = optionalString(record, 'challenge', `${what}[${i}]`, 'BAD_REQUEST');
-    if (challenge !== undefined) (key as RegisteredKey & { challenge?: string }).challenge =
-      challenge;
     return key;
   });
 }

@@ -52,7 +52,7 @@ export interface RegistrationResult {
   attestation: AttestationVerdict;
   keyHandle: Uint8Array;
   publicKey: Uint8Array;
-  /** Flags of interest from the clientData, such as the origin the client reported. */
+  /** The origin the client reported in clientData. */
   origin: string;
 }
 
@@ -64,7 +64,9 @@ export interface RegistrationResult {
  */
 export function beginRegistration(o: { appId: string; registeredKeys?: RegisteredKey[];
   challenge?: string | Uint8Array; challengeStore?: ChallengeStore }): RegisterRequestMessage {
-  if (typeof o?.appId !== 'string') throw new TypeError('beginRegistration: appId must be a string');
+  if (typeof o?.appId !== 'string') {
+    throw new TypeError('beginRegistration: appId must be a string');
+  }
   const challenge = makeChallenge(o.challenge);
   o.challengeStore?.issue(challenge);
   return {

@@ -5,7 +5,7 @@ import { nodeEngine } from './node-engine.js';
 
 const REGISTER_PREFIX = new Uint8Array([0x00]);
 
-/** The bytes the attestation key signs: `00‖appParam‖challengeParam‖keyHandle‖publicKey`. */
+/** The bytes the attestation key signs: `00‖appParam‖challengeParam‖keyHandle‖pubKey`. */
 export function registrationSignedBytes(appParam: Uint8Array, challengeParam: Uint8Array,
   keyHandle: Uint8Array, publicKey: Uint8Array): Uint8Array {
   return concatBytes(REGISTER_PREFIX, appParam, challengeParam, keyHandle, publicKey);

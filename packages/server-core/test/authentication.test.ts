@@ -80,7 +80,8 @@ describe('completeAuthentication', () => {
         run(respond({ counter }), [registration({ counter: 7 })]);
         expect.unreachable();
       } catch (error) {
-        expect(error).toMatchObject({ code: 'COUNTER_NOT_INCREASED', previous: 7, current: counter });
+        expect(error).toMatchObject({ code: 'COUNTER_NOT_INCREASED', previous: 7,
+          current: counter });
       }
     }
   });

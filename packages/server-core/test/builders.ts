@@ -64,7 +64,7 @@ function issuerAlgorithm(issuer: TestCert): Algorithm {
 
 /** An extension with raw bytes as its value. */
 export function rawExtension(oid: string, value: Uint8Array): x509.Extension {
-  return new x509.Extension(oid, false, value);
+  return new x509.Extension(oid, false, value.slice());
 }
 
 export type Signer = (message: Uint8Array) => Uint8Array;

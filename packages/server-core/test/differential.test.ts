@@ -69,10 +69,10 @@ function randomCases(count: number): Case[] {
   for (let i = 0; i < count; i++) {
     const key = keys[i % keys.length]!;
     const message = sha256(`message ${i}`).subarray(0, 10 + (i % 22));
-    let signature = new Uint8Array(sign('sha256', message, { key: key.privateKey,
+    let signature: Uint8Array = new Uint8Array(sign('sha256', message, { key: key.privateKey,
       dsaEncoding: 'der' }));
     let point = pointOf(key.publicKey);
-    let msg: Uint8Array = message;
+    let msg: Uint8Array = new Uint8Array(message);
     switch (i % 5) {
       case 1: signature = toHighS(signature); break;
       case 2: msg = sha256(message); break;

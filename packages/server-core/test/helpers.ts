@@ -12,7 +12,7 @@ export const b64u = (b: Uint8Array | string): string =>
 export const sha256hex = (b: Uint8Array | string): string =>
   createHash('sha256').update(b).digest('hex');
 
-/** The spec example's clientData, rebuilt byte for byte (key order typ, challenge, cid_pubkey, origin). */
+/** The spec example's clientData, byte for byte (key order typ, challenge, cid_pubkey, origin). */
 export function specClientData(typ: string, challenge: string, origin = 'http://example.com'):
   string {
   return JSON.stringify({ typ, challenge, cid_pubkey: spec.cidPubkey, origin });

@@ -18,7 +18,8 @@ const APP = 'https://keybench.example';
 const opts: RegistrationOptions = {};
 
 function build(over: Partial<Parameters<typeof buildRegistration>[0]> = {}) {
-  return buildRegistration({ appId: APP, challenge: CHALLENGE, keyHandle: new Uint8Array(64).fill(9),
+  return buildRegistration({ appId: APP, challenge: CHALLENGE,
+    keyHandle: new Uint8Array(64).fill(9),
     publicKey: userPoint, certificate: gnubbyCert, attest, ...over });
 }
 
@@ -94,7 +95,8 @@ describe('completeRegistration', () => {
 
   it('rejects a reserved byte other than 0x05', () => {
     const { request, response } = build({ reserved: 0x04 });
-    expect(() => completeRegistration(request, response)).toThrow(/reserved byte 0x04, expected 0x05/);
+    expect(() => completeRegistration(request, response))
+      .toThrow(/reserved byte 0x04, expected 0x05/);
   });
 
   it('rejects bytes after the signature', () => {

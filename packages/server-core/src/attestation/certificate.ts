@@ -76,7 +76,7 @@ function parse(der: Uint8Array): Omit<AttestationCertificate, 'received' | 'fixe
   let layout: { version: number; signatureOid: string };
   try {
     layout = readLayout(der);
-    cert = new x509.X509Certificate(der);
+    cert = new x509.X509Certificate(der.slice());
     node = new NodeCertificate(der);
   } catch (error) {
     if (error instanceof U2fError) throw error;
