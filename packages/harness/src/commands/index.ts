@@ -1,10 +1,11 @@
 import type { CommandModule } from 'yargs';
 
 import { checkCommand } from './check.js';
+import { countersCommand } from './counters.js';
 import { clientCommand } from './client.js';
 import { devicesCommand } from './devices.js';
 import { serveCommand } from './serve.js';
 
 /** Every keybench command, in the order `--help` lists them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<object, any>[] = [devicesCommand, checkCommand, serveCommand, clientCommand];
+export const commands: CommandModule<object, any>[] = [devicesCommand, checkCommand, serveCommand, clientCommand, countersCommand];

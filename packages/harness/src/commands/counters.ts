@@ -1,0 +1,122 @@
+import type { CommandModule } from 'yargs';
+
+import { originOf } from '../client-data.js';
+import { runCountersOnDevice, type DeviceCountersOutcome } from '../counters/index.js';
+import { printDeviceOutcome } from '../counters/format.js';
+import { parseDeviceList } from '../device-spec.js';
+import { DeviceError, EXIT, UsageError } from '../errors.js';
+import { keybenchVersions, openHistory } from '../history/index.js';
+import { expandSpecs } from '../open-device.js';
+import { createOutput } from '../output.js';
+
+interface CountersArgs {
+  device: string;
+  rounds: number;
+  credentials: number;
+  db?: string;
+  appid: string;
+  timeout: number;
+  json: boolean;
+}
+
+function positiveInteger(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got ${value}`);
+  }
+}
+
+/** `keybench counters`: counter regression testing with history. */
+export const countersCommand: CommandModule<object, CountersArgs> = {
+  command: 'counters',
+  describe: 'Check that signature counters only go up: per run, across runs, near 2^32',
+  builder: (yargs) =>
+    yargs
+      .option('device', {
+        alias: 'd',
+        type: 'string',
+        default: 'virtual',
+        describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid, hid:PATH, all, or a comma list',
+      })
+      .option('rounds', {
+        type: 'number',
+        default: 5,
+        describe: 'signature rounds (each credential signs once per round)',
+      })
+      .option('credentials', {
+        type: 'number',
+        default: 2,
+        describe: 'credentials to keep on each key',
+      })
+      .option('db', {
+        type: 'string',
+        describe: 'history file (default: $XDG_DATA_HOME/keybench/history.db)',
+      })
+      .option('appid', {
+        type: 'string',
+        default: 'https://keybench.example/counters',
+        describe: 'U2F appId of the credentials',
+      })
+      .option('timeout', { type: 'number', default: 30_000, describe: 'ms to wait for each touch' })
+      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+  handler: async (args) => {
+    positiveInteger('rounds', args.rounds, 100_000);
+    positiveInteger('credentials', args.credentials, 100);
+    const out = createOutput({ json: args.json });
+    const origin = originOf(args.appid);
+    const specs = await expandSpecs(parseDeviceList(args.device));
+    if (specs.length === 0) throw new DeviceError(`device "${args.device}": no FIDO keys attached`);
+
+    const store = openHistory(args.db);
+    try {
+      const runId = store.startRun({
+        command: 'counters',
+        versions: keybenchVersions(),
+        argv: process.argv.slice(2),
+      });
+
+      // Each key runs on its own queue; one failing key does not stop the others.
+      const outcomes: DeviceCountersOutcome[] = await Promise.all(
+        specs.map((spec) =>
+          runCountersOnDevice(spec, store, runId, {
+            rounds: args.rounds,
+            credentials: args.credentials,
+            appId: args.appid,
+            origin,
+            timeoutMs: args.timeout,
+            onTouchNeeded: (step) => out.diag(`Touch the key ${spec.text} to ${step}…`),
+            log: (line) => out.diag(line),
+          }),
+        ),
+      );
+
+      const exitCode = Math.max(EXIT.OK, ...outcomes.map((o) => o.exitCode));
+      const regressions = outcomes.flatMap((o) => o.findings.filter((f) => f.severity === 'fail'));
+      store.finishRun(runId, {
+        status: exitCode === 0 ? 'passed' : exitCode === 1 ? 'failed' : 'error',
+        exitCode,
+        summary: {
+          devices: outcomes.map((o) => ({
+            device: o.device,
+            deviceId: o.deviceId,
+            exitCode: o.exitCode,
+            error: o.error,
+          })),
+          regressions: regressions.length,
+        },
+      });
+
+      if (out.json) {
+        out.emitJson({ runId, db: store.file, exitCode, devices: outcomes });
+      } else {
+        for (const outcome of outcomes) printDeviceOutcome(out, outcome);
+        out.line(
+          `run #${runId} stored in ${store.file}: ${regressions.length} regression(s) on ` +
+            `${outcomes.length} key(s)`,
+        );
+      }
+      process.exitCode = exitCode;
+    } finally {
+      store.close();
+    }
+  },
+};
