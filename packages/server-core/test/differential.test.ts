@@ -9,6 +9,7 @@ import {
   parseRegistrationData, parseSignatureData, registrationSignedBytes, type CryptoEngine,
 } from '../src/index.js';
 import { hex, sha256, spec, specClientData, REGISTER_TYP, SIGN_TYP } from './helpers.js';
+import java from './vectors/java-u2flib.json' with { type: 'json' };
 
 interface Case {
   name: string;
@@ -54,12 +55,28 @@ function vectorCases(): Case[] {
     { name: 'spec authentication', point: hex(auth.publicKey), message: authMessage,
       signature: sd.signature },
   ];
-  return base.flatMap((c) => [
+  const acme = parseRegistrationData(hex(java.acmeKey.registrationData));
+  const javaCases: Case[] = [
+    { name: 'java AcmeKey', point: parseAttestationCertificate(acme.certificate)
+      .publicKeyPoint as Uint8Array, message: registrationSignedBytes(appParam(reg.appId),
+      sha256(specClientData(REGISTER_TYP, reg.challenge)), acme.keyHandle, acme.publicKey),
+    signature: acme.signature },
+    ...(['registrationWithDifferentAppId', 'registrationWithDifferentClientDataType'] as const)
+      .map((name) => ({ name: `java ${name}`, point: certPoint, message: regMessage,
+        signature: parseRegistrationData(hex(java[name].registrationData)).signature })),
+    (() => {
+      const up = parseSignatureData(hex(java.signResponseInvalidUserPresence.signatureData));
+      return { name: 'java invalid user presence', point: hex(auth.publicKey),
+        message: authenticationSignedBytes(appParam(auth.appId), up.flagsAndCounter,
+          sha256(specClientData(SIGN_TYP, auth.challenge))), signature: up.signature };
+    })(),
+  ];
+  return [...javaCases, ...base.flatMap((c) => [
     c,
     { ...c, name: `${c.name} high-S`, signature: toHighS(c.signature) },
     { ...c, name: `${c.name} other message`, message: sha256(c.message) },
     { ...c, name: `${c.name} wrong key`, point: p256.getPublicKey(hex('01'.repeat(32)), false) },
-  ]);
+  ])];
 }
 
 function randomCases(count: number): Case[] {
@@ -96,7 +113,8 @@ describe('node and noble engines agree', () => {
     const node = cases.map((c) => answer(nodeEngine, c));
     const noble = cases.map((c) => answer(nobleEngine, c));
     expect(noble).toEqual(node);
-    expect(node).toEqual([true, true, false, false, true, true, false, false]);
+    expect(node).toEqual([true, false, false, true,
+      true, true, false, false, true, true, false, false]);
   });
 
   it('on 1,000 random signatures (valid, high-S, wrong message, wrong key, bit flips)', () => {
