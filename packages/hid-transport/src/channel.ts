@@ -238,6 +238,7 @@ export class CtapHidChannel {
 
     try {
       if (this.needsResync) await this.resync(deadline, signal);
+      else await this.wire.discardQueued();
 
       for (let attempt = 0; ; attempt++) {
         // Frames of one request go out back to back: devices abort a message whose
@@ -285,6 +286,7 @@ export class CtapHidChannel {
     let frameDue = now() + frameTimeoutMs;
     let assembler: MessageAssembler | undefined;
     let lastStatus: number | undefined;
+    let previous: Uint8Array | undefined;
 
     for (;;) {
       const frameLeft = frameDue - now();
@@ -305,6 +307,14 @@ export class CtapHidChannel {
         this.wire.note('in', report, 'other channel, skipped');
         continue;
       }
+
+      // Firmware that re-queues a report it believed lost sends it twice; the copy is
+      // byte-identical to the frame before it and carries nothing new.
+      if (assembler && previous && sameBytes(report, previous)) {
+        this.wire.note('in', report, 'duplicate of the previous frame, skipped');
+        continue;
+      }
+      previous = report;
 
       if (frame.type === 'cont') {
         if (!assembler) {
@@ -351,4 +361,10 @@ export class CtapHidChannel {
       if (assembler.complete) return { cmd: frame.cmd, payload: assembler.message() };
     }
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

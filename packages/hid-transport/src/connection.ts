@@ -6,7 +6,8 @@ export interface HidConnection {
   /** Sends one 64-byte report (without report id). Throws TransportError. */
   write(report: Uint8Array): Promise<void>;
   /**
-   * Waits up to `timeoutMs` for one 64-byte report; resolves null on timeout.
+   * Waits up to `timeoutMs` for one 64-byte report; resolves null on timeout. A timeout of 0
+   * is a poll: it resolves at once with a queued report or null.
    * Throws TransportError when the connection fails or is closed.
    */
   read(timeoutMs: number): Promise<Uint8Array | null>;

@@ -26,6 +26,8 @@ class ReportQueue {
     if (this.waiter) {
       return Promise.reject(new TypeError('memory: a read is already pending'));
     }
+    // A zero timeout is a poll: answer now instead of after a timer tick.
+    if (timeoutMs <= 0) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;

@@ -153,6 +153,7 @@ class UdpConnection implements HidConnection {
     if (queued) return queued;
     this.check();
     if (this.waiter) throw new TypeError(`${this.description}: a read is already pending`);
+    if (timeoutMs <= 0) return null;
 
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

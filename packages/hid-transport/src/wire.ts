@@ -71,6 +71,22 @@ export class Wire {
   }
 
   /**
+   * Discards reports already queued, without waiting (polls with a zero timeout). Before a
+   * request nothing queued can be its answer: it is a duplicate, a stale reply or traffic
+   * for another program. Returns how many were discarded.
+   */
+  async discardQueued(maxReports = 512): Promise<number> {
+    let count = 0;
+    while (count < maxReports) {
+      const report = await this.receive(0, undefined);
+      if (!report) break;
+      count++;
+      this.note('drop', report, 'queued before the request, discarded');
+    }
+    return count;
+  }
+
+  /**
    * Reads and discards whatever is queued until nothing arrives for `quietMs` (at most
    * `maxReports`), so stale replies left by another program or a timed-out request are gone.
    * Returns how many reports were discarded.

@@ -263,11 +263,37 @@ describe('channel transactions', () => {
     const { connection } = fakeKey({
       onRequest: ({ cid, cmd, payload }) => [
         message(cid, cmd, payload)[0]!,
-        ...message(cid, cmd, payload),
+        ...message(cid, cmd, payload.subarray(1)),
       ],
     });
     const channel = await CtapHidChannel.open(connection, fast);
     await expect(channel.ping(pattern(100))).rejects.toThrow(/reply was incomplete/);
+  });
+
+  it('skips a frame sent twice in a row (firmware re-queueing a report)', async () => {
+    const notes: string[] = [];
+    const { connection } = fakeKey({
+      onRequest: ({ cid, cmd, payload }) =>
+        message(cid, cmd, payload).flatMap((frame) => [frame, frame]),
+    });
+    const channel = await CtapHidChannel.open(connection, {
+      ...fast,
+      trace: (e) => e.note && notes.push(e.note),
+    });
+    const data = pattern(200);
+
+    expect(await channel.ping(data)).toEqual(data);
+    expect(await channel.ping(pattern(10))).toEqual(pattern(10));
+    expect(notes.filter((n) => n.startsWith('duplicate'))).toHaveLength(3);
+    expect(notes.filter((n) => n.startsWith('queued before'))).toHaveLength(1);
+  });
+
+  it('discards reports queued before a request instead of reading them as its answer', async () => {
+    const { connection } = fakeKey({ onRequest: echo });
+    const channel = await CtapHidChannel.open(connection, fast);
+    connection.push(...message(CID, CTAPHID.PING, [0xee]));
+
+    expect(await channel.ping(Uint8Array.of(0x11))).toEqual(Uint8Array.of(0x11));
   });
 
   it('throws when the reply is another command', async () => {

@@ -70,6 +70,7 @@ export class ScriptedConnection implements HidConnection {
     if (this.closed) throw new TransportError('closed', 'scripted: closed');
     const next = this.inbox.shift();
     if (next) return next;
+    if (timeoutMs <= 0) return null;
 
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
