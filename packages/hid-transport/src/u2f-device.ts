@@ -58,9 +58,19 @@ export class U2fDevice {
     return parseApduResponse(reply);
   }
 
-  /** VERSION (RAW §6): the protocol version string, "U2F_V2". Throws ApduError unless 9000. */
+  /**
+   * VERSION (RAW §6): the protocol version string, "U2F_V2". A key that answers the ISO
+   * 7-byte form with 0x6700 is asked again in the 9-byte form python-fido2 and u2flib send
+   * (`00 03 00 00 00 00 00 00 00`, authenticator-rs#190). Throws ApduError unless 9000.
+   */
   async version(options: TransactionOptions = {}): Promise<string> {
-    const { data, sw } = await this.sendApdu({ ins: U2F_INS.VERSION }, options);
+    let { data, sw } = await this.sendApdu({ ins: U2F_INS.VERSION }, options);
+    if (sw === SW.WRONG_LENGTH && this.apduEncoding === 'extended') {
+      const legacy = Uint8Array.of(0x00, U2F_INS.VERSION, 0, 0, 0, 0, 0, 0, 0);
+      ({ data, sw } = parseApduResponse(
+        await this.channel.transaction(CTAPHID.MSG, legacy, options),
+      ));
+    }
     if (sw !== SW.NO_ERROR) throw new ApduError(sw);
     return new TextDecoder().decode(data);
   }

@@ -46,6 +46,16 @@ describe('U2F commands', () => {
     );
   });
 
+  it('VERSION retries in the 9-byte form when a key answers the 7-byte form 6700', async () => {
+    const key = fakeKey({
+      onRequest: ({ cid, cmd, payload }) =>
+        message(cid, cmd, payload.length === 7 ? [0x67, 0x00] : [0x55, 0x32, 0x46, 0x90, 0x00]),
+    });
+    const device = new U2fDevice(await CtapHidChannel.open(key.connection));
+    expect(await device.version()).toBe('U2F');
+    expect(apdus(key.requests)).toEqual(['00030000000000', '000300000000000000']);
+  });
+
   it('REGISTER sends exact MSG frames and returns registrationData without the SW', async () => {
     const { device, connection } = await scriptedKey([0x9000], Uint8Array.of(0x05, 0xee));
     const data = await device.register(challengeParam, appParam);
