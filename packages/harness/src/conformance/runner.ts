@@ -1,0 +1,247 @@
+import type { TraceEvent } from '@keybench/hid-transport';
+import type { VirtualKeyOptions } from '@keybench/virtual-key';
+
+import { parseDeviceSpec, type DeviceSpec } from '../device-spec.js';
+import { appliesTo, type ConformanceCase } from './case.js';
+import { CATALOGUE } from './catalogue.js';
+import { TestContext, type Credential } from './context.js';
+import { ConformanceFailure, SkipCase } from './failure.js';
+import type { PromptIo } from './presence.js';
+import { PROFILES, profileNamed, type Profile, type ProfileName } from './profiles.js';
+import { summarize, type CaseResult, type FrameLine, type RunReport } from './result.js';
+import { openSession, type Session } from './session.js';
+
+export interface RunOptions {
+  /** Default 'spec'. */
+  profile?: ProfileName;
+  /** Only cases whose id, title, layer or source contain this text (case-insensitive). */
+  grep?: string;
+  /** Exactly these case ids (after grep). */
+  ids?: readonly string[];
+  /** Stop at the first failure. */
+  bail?: boolean;
+  /** Skip cases that need a person (when the harness cannot drive presence itself). */
+  noTouch?: boolean;
+  /** Prompts for a person (a terminal); omitted: no prompting. */
+  promptIo?: PromptIo;
+  /** Extra options for the in-process virtual key (faults…). */
+  virtual?: VirtualKeyOptions;
+  /** Longest a single case may take. Default 60000. */
+  caseTimeoutMs?: number;
+  /** Called before the first case with how many will run. */
+  onStart?: (total: number) => void;
+  /** Called after each case. */
+  onResult?: (result: CaseResult) => void;
+}
+
+/** Reports kept per failed case. */
+const MAX_FRAMES = 200;
+
+/** The cases a run selects: profile, grep, ids. Order is catalogue order. */
+export function selectCases(options: Pick<RunOptions, 'profile' | 'grep' | 'ids'> = {}) {
+  const profile = PROFILES[options.profile ?? 'spec'];
+  const needle = options.grep?.toLowerCase();
+  return CATALOGUE.filter((test) => {
+    if (!appliesTo(test, profile)) return false;
+    if (options.ids && !options.ids.includes(test.id)) return false;
+    if (!needle) return true;
+    return [test.id, test.title, test.layer, test.source].some((text) =>
+      text.toLowerCase().includes(needle),
+    );
+  });
+}
+
+/**
+ * Runs the conformance suite against one key (`virtual`, `udp:HOST:PORT`, `hid:PATH`) and
+ * returns its report; never throws for device trouble (a key that cannot be opened gives
+ * status 'unusable'). Throws RangeError for an unknown profile, UsageError for a bad spec.
+ */
+export async function runConformance(
+  device: string | DeviceSpec,
+  options: RunOptions = {},
+): Promise<RunReport> {
+  const spec = typeof device === 'string' ? parseDeviceSpec(device) : device;
+  const profile = profileNamed(options.profile ?? 'spec');
+  const cases = selectCases(options);
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  let frames: FrameLine[] = [];
+  let caseStart = started;
+  const trace = (event: TraceEvent) => {
+    frames.push({
+      ms: Math.round((event.time - caseStart) * 10) / 10,
+      direction: event.direction,
+      hex: event.hex,
+      ...(event.note === undefined ? {} : { note: event.note }),
+    });
+    if (frames.length > MAX_FRAMES * 2) frames = frames.slice(-MAX_FRAMES);
+  };
+
+  let session: Session;
+  try {
+    session = await openSession(spec, {
+      trace,
+      profile: profile.name,
+      noTouch: options.noTouch === true,
+      ...(options.virtual ? { virtual: options.virtual } : {}),
+      ...(options.promptIo ? { promptIo: options.promptIo } : {}),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      device: spec.text,
+      profile: profile.name,
+      presence: 'none',
+      startedAt,
+      durationMs: performance.now() - started,
+      status: 'unusable',
+      error: message,
+      results: [],
+      summary: summarize([]),
+    };
+  }
+
+  const results: CaseResult[] = [];
+  const info = session.channel.info;
+  let shared: Promise<Credential> | undefined;
+  let lost: string | undefined;
+  options.onStart?.(cases.length);
+
+  try {
+    for (const test of cases) {
+      frames = [];
+      caseStart = performance.now();
+      const result = lost
+        ? failed(test, 0, new ConformanceFailure('a key that answers', lost), [])
+        : await runCase(test, profile, session, options, () => {
+            shared ??= new TestContext(contextOptions(profile, session, () => shared!))
+              .register('the key handle shared by the run')
+              .catch((error: unknown) => {
+                shared = undefined;
+                throw error;
+              });
+            return shared;
+          }, () => frames);
+      results.push(result);
+      options.onResult?.(result);
+      if (result.status === 'fail' && !lost) lost = await recover(session);
+      if (result.status === 'fail' && options.bail) break;
+    }
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+
+  const summary = summarize(results);
+  return {
+    device: spec.text,
+    profile: profile.name,
+    presence: session.presence.name,
+    startedAt,
+    durationMs: performance.now() - started,
+    status: summary.fail > 0 ? 'failed' : 'passed',
+    deviceInfo: {
+      protocolVersion: info.protocolVersion,
+      deviceVersion: info.deviceVersion.join('.'),
+      capabilities: info.capabilities,
+    },
+    results,
+    summary,
+  };
+}
+
+function contextOptions(profile: Profile, session: Session, credential: () => Promise<Credential>) {
+  return {
+    profile,
+    presence: session.presence,
+    target: () => session,
+    raw: () => session.raw,
+    reopen: () => session.reopen(),
+    touchTimeoutMs: 30_000,
+    sharedCredential: credential,
+  };
+}
+
+async function runCase(
+  test: ConformanceCase,
+  profile: Profile,
+  session: Session,
+  options: RunOptions,
+  sharedCredential: () => Promise<Credential>,
+  frames: () => FrameLine[],
+): Promise<CaseResult> {
+  const started = performance.now();
+  const base = { id: test.id, layer: test.layer, title: test.title, source: test.source };
+
+  for (const need of test.person) {
+    const reason = session.presence.unavailable(need);
+    if (reason) return { ...base, status: 'skip', ms: 0, reason };
+  }
+
+  const ctx = new TestContext(contextOptions(profile, session, sharedCredential));
+  let timer: NodeJS.Timeout | undefined;
+  const limit = options.caseTimeoutMs ?? 60_000;
+  try {
+    await session.raw.reset();
+    await Promise.race([
+      test.run(ctx),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ConformanceFailure(`the case to finish within ${limit} ms`, 'still running')),
+          limit,
+        );
+      }),
+    ]);
+    return withExtras({ ...base, status: 'pass', ms: performance.now() - started }, ctx);
+  } catch (error) {
+    const ms = performance.now() - started;
+    if (error instanceof SkipCase) return withExtras({ ...base, status: 'skip', ms, reason: error.message }, ctx);
+    return withExtras(failed(test, ms, error, frames()), ctx);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function withExtras(result: CaseResult, ctx: TestContext): CaseResult {
+  const metrics = Object.keys(ctx.metrics).length > 0 ? { metrics: { ...ctx.metrics } } : {};
+  const notes = ctx.notes.length > 0 ? { notes: [...ctx.notes] } : {};
+  return { ...result, ...metrics, ...notes };
+}
+
+function failed(test: ConformanceCase, ms: number, error: unknown, frames: FrameLine[]): CaseResult {
+  const base = { id: test.id, layer: test.layer, title: test.title, source: test.source };
+  const message = error instanceof Error ? error.message : String(error);
+  const expected =
+    error instanceof ConformanceFailure ? error.expected : 'a conforming answer';
+  const actual =
+    error instanceof ConformanceFailure
+      ? error.actual
+      : `${error instanceof Error ? error.name : 'error'}: ${message}`;
+  return {
+    ...base,
+    status: 'fail',
+    ms,
+    reason: message,
+    expected,
+    actual,
+    frames: frames.slice(-MAX_FRAMES),
+  };
+}
+
+/**
+ * After a failure: forget queued reports and take a fresh channel, so the next case starts
+ * clean. Returns why the key is lost when even that fails.
+ */
+async function recover(session: Session): Promise<string | undefined> {
+  try {
+    await session.raw.reset();
+    await session.channel.reinit();
+    return undefined;
+  } catch (first) {
+    try {
+      await session.reopen();
+      return undefined;
+    } catch {
+      return `the key stopped answering: ${first instanceof Error ? first.message : String(first)}`;
+    }
+  }
+}
