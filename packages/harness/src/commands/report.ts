@@ -1,0 +1,51 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import type { CommandModule } from 'yargs';
+
+import { openHistory } from '../history/index.js';
+import { createOutput } from '../output.js';
+import { collectReport, renderReport } from '../report/index.js';
+import { resolveDevice } from './history.js';
+
+interface ReportArgs {
+  db?: string;
+  html: string;
+  device?: string;
+}
+
+/** `keybench report`: one self-contained HTML file from the history. */
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report',
+  describe:
+    'Write an HTML report (counter plots, step sizes, conformance results) from the history',
+  builder: (yargs) =>
+    yargs
+      .option('db', {
+        type: 'string',
+        describe: 'history file (default: $XDG_DATA_HOME/keybench/history.db)',
+      })
+      .option('html', { type: 'string', demandOption: true, describe: 'HTML file to write' })
+      .option('device', {
+        type: 'string',
+        describe: 'only this device (number or fingerprint prefix)',
+      }),
+  handler: (args) => {
+    const out = createOutput();
+    const store = openHistory(args.db);
+    try {
+      const device = args.device === undefined ? undefined : resolveDevice(store, args.device);
+      const data = collectReport(store, device?.id);
+      const target = resolve(args.html);
+      // Written beside the target and renamed, so a reader never sees half a report.
+      const partial = `${target}.${process.pid}.partial`;
+      writeFileSync(partial, renderReport(data));
+      renameSync(partial, target);
+      out.line(
+        `report written to ${target}: ${data.devices.length} device(s), ${data.runs.length} run(s)`,
+      );
+    } finally {
+      store.close();
+    }
+  },
+};
