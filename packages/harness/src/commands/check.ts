@@ -9,7 +9,7 @@ import { createOutput, formatMs, keyValues, type Output } from '../output.js';
 
 interface CheckArgs {
   device: string;
-  appId: string;
+  'app-id': string;
   origin?: string;
   timeout: number;
   json: boolean;
@@ -46,7 +46,7 @@ async function checkOne(specText: string, args: CheckArgs, out: Output, origin: 
   const opened = await openDevice(spec);
   try {
     return await runExchange(opened, {
-      appId: args.appId,
+      appId: args['app-id'],
       origin,
       timeoutMs: args.timeout,
       onTouchNeeded: (step) => out.diag(`Touch the key ${opened.description} to ${step}…`),
@@ -85,7 +85,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
   handler: async (args) => {
     const out = createOutput({ json: args.json });
-    const origin = args.origin ?? originOf(args.appId);
+    const origin = args.origin ?? originOf(args['app-id']);
     const specs = await expandSpecs(parseDeviceList(args.device));
     if (specs.length === 0) throw new DeviceError(`device "${args.device}": no FIDO keys attached`);
 
