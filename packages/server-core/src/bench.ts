@@ -42,27 +42,39 @@ export async function runServerCoreBench(o: { iterations?: number } = {}):
   const auth = buildAuthentications(Math.min(iterations, 256));
   const registrations = await buildRegistrations(Math.min(iterations, 1000));
 
-  const rawVerifyPerSec = rate(iterations, (i) => {
+  const rawVerify = (i: number): void => {
     const m = auth.raw[i % auth.raw.length]!;
     if (!verify('sha256', m.message, { key: auth.key, dsaEncoding: 'der' }, m.signature)) {
       throw new Error('bench: raw verify failed');
     }
-  });
-
-  const completeAuthenticationPerSec = rate(iterations, (i) => {
+  };
+  const authenticate = (i: number): void => {
     completeAuthentication(auth.request, auth.responses[i % auth.responses.length]!,
       [auth.registration]);
-  });
+  };
+  const register = (i: number): void => {
+    const r = registrations[i % registrations.length]!;
+    completeRegistration(r.request, r.response);
+  };
+
+  // The machine is shared: interleave the measurements in rounds and keep each one's best
+  // round, so a burst of outside load does not skew one ratio.
+  const rounds = 3;
+  const perRound = Math.max(1, Math.ceil(iterations / rounds));
+  let rawVerifyPerSec = 0;
+  let completeAuthenticationPerSec = 0;
+  let completeRegistrationPerSec = 0;
+  for (let round = 0; round < rounds; round++) {
+    rawVerifyPerSec = Math.max(rawVerifyPerSec, rate(perRound, rawVerify));
+    completeAuthenticationPerSec = Math.max(completeAuthenticationPerSec,
+      rate(perRound, authenticate));
+    completeRegistrationPerSec = Math.max(completeRegistrationPerSec, rate(perRound, register));
+  }
 
   const nobleIterations = Math.max(10, Math.floor(iterations / 20));
   const nobleAuthenticationPerSec = rate(nobleIterations, (i) => {
     completeAuthentication(auth.request, auth.responses[i % auth.responses.length]!,
       [auth.registration], { engine: nobleEngine });
-  });
-
-  const completeRegistrationPerSec = rate(iterations, (i) => {
-    const r = registrations[i % registrations.length]!;
-    completeRegistration(r.request, r.response);
   });
 
   return { rawVerifyPerSec, completeAuthenticationPerSec, completeRegistrationPerSec,
