@@ -381,6 +381,34 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
   });
 });
 
+describe('keybench serve: counters', () => {
+  it('a counter that did not go up: 400 COUNTER_NOT_INCREASED, stored counter kept', async () => {
+    const server = await fx.server();
+    const { key, keyHandle } = await enrolled(server.url);
+    server.store.db.prepare('UPDATE registrations SET counter = 100').run();
+
+    const answer = await raw(`${server.url}/verify`, {
+      body: form(await signResponse(key, await signRequest(server.url), keyHandle)),
+    });
+
+    expectRejected(answer, 400, 'COUNTER_NOT_INCREASED');
+    expect(server.store.keysOf('user', server.appId)[0]!.registration.counter).toBe(100);
+  });
+
+  it('with --counter-policy warn the same answer passes and the counter never goes down', async () => {
+    const server = await fx.server({ counterPolicy: 'warn' });
+    const { key, keyHandle } = await enrolled(server.url);
+    server.store.db.prepare('UPDATE registrations SET counter = 100').run();
+
+    const answer = await raw(`${server.url}/verify`, {
+      body: form(await signResponse(key, await signRequest(server.url), keyHandle)),
+    });
+
+    expect(answer.json).toEqual({ keyHandle, touch: 1, counter: 1 });
+    expect(server.store.keysOf('user', server.appId)[0]!.registration.counter).toBe(100);
+  });
+});
+
 describe('keybench serve: persistence', () => {
   it('a restart between bind and sign keeps the registration and the counter', async () => {
     const db = `${fx.tempDir()}/serve.db`;

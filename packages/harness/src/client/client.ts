@@ -1,10 +1,23 @@
-import { ApduError, CtapHidError, SW, TransportError, type U2fDevice } from '@keybench/hid-transport';
+import {
+  ApduError,
+  CtapHidError,
+  SW,
+  TransportError,
+  type U2fDevice,
+} from '@keybench/hid-transport';
 import { parseRegistrationData, U2fError, websafeDecode } from '@keybench/server-core';
 
 import { buildClientData, CLIENT_DATA_TYP, sha256, websafe } from '../client-data.js';
 import { DeviceError } from '../errors.js';
 import { ExchangeFailure } from '../exchange.js';
-import { callServer } from './http.js';
+import { callServer, type HttpCall } from './http.js';
+import {
+  readEnrollAnswer,
+  readSignAnswer,
+  readVerifyAnswer,
+  type SignCandidate,
+  type VerifyAnswer,
+} from './server-answers.js';
 
 /** The steps of one run, in order: the four HTTP calls and the two key commands. */
 export type ClientStepName = 'enroll' | 'register' | 'bind' | 'sign' | 'authenticate' | 'verify';
@@ -17,13 +30,6 @@ export interface ClientStep {
   ms: number;
   /** One line on what happened (challenge, key handle, answer). */
   detail: string;
-}
-
-/** What the server's /verify answered. */
-export interface VerifyAnswer {
-  keyHandle: string;
-  touch: number;
-  counter: number;
 }
 
 /** Options of {@link U2fClient}. */
@@ -43,33 +49,17 @@ export interface ClientOptions {
   onTouchNeeded?: (step: ClientStepName) => void;
 }
 
-interface SignCandidate {
-  keyHandle: string;
-  appId: string;
-}
+/** Status words meaning "this key does not hold that handle": try the next one. */
+const NOT_THIS_KEY: ReadonlySet<number> = new Set([SW.WRONG_DATA, SW.WRONG_LENGTH]);
 
-function record(value: unknown, step: ClientStepName, what: string): Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ExchangeFailure(step, 'BAD_SERVER_JSON', `${what}: expected a JSON object, got ${
-      JSON.stringify(value)?.slice(0, 80)}`);
-  }
-  return value as Record<string, unknown>;
-}
+const short = (text: string) => `${text.slice(0, 12)}…`;
 
-function text(object: Record<string, unknown>, name: string, step: ClientStepName,
-  what: string): string {
-  const value = object[name];
-  if (typeof value !== 'string' || value === '') {
-    throw new ExchangeFailure(step, 'BAD_SERVER_JSON', `${what}.${name}: expected a string, got ${
-      JSON.stringify(value)?.slice(0, 80) ?? 'nothing'}`);
-  }
-  return value;
-}
-
-/** A key that is not there, or answers wrongly, is the device's fault or the check's. */
+/** A wrong answer is a failed step (exit 1); a key that cannot be reached, exit 2. */
 function classify(step: ClientStepName, error: unknown): Error {
   if (error instanceof ExchangeFailure || error instanceof DeviceError) return error;
-  if (error instanceof U2fError) return new ExchangeFailure(step, error.code, error.message, { cause: error });
+  if (error instanceof U2fError) {
+    return new ExchangeFailure(step, error.code, error.message, { cause: error });
+  }
   if (error instanceof ApduError) {
     return new ExchangeFailure(step, `SW_${error.swName}`, error.message, { cause: error });
   }
@@ -78,8 +68,6 @@ function classify(step: ClientStepName, error: unknown): Error {
   }
   return error instanceof Error ? error : new Error(String(error));
 }
-
-const NOT_THIS_KEY: ReadonlySet<number> = new Set([SW.WRONG_DATA, SW.WRONG_LENGTH]);
 
 /**
  * Drives a server speaking python-u2flib-server's example flow with a key, as a browser's
@@ -94,33 +82,95 @@ export class U2fClient {
   appId: string | undefined;
   /** The origin put in the last clientData. */
   origin: string | undefined;
-  /** Key handle registered by the last {@link register}. */
+  /** Key handle registered by the last {@link register}; offered first when signing. */
   keyHandle: string | undefined;
 
   private readonly base: URL;
+  private readonly options: ClientOptions;
 
   /** Throws TypeError when `server` is not an http(s) URL. */
-  constructor(private readonly options: ClientOptions) {
+  constructor(options: ClientOptions) {
     let base: URL;
     try {
       base = new URL(options.server);
     } catch {
-      throw new TypeError(`client: server "${options.server}" is not a URL (e.g. http://localhost:8081)`);
+      const example = 'e.g. http://localhost:8081';
+      throw new TypeError(`client: server "${options.server}" is not a URL (${example})`);
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new TypeError(`client: server "${options.server}" must be an http:// or https:// URL`);
     }
-    this.base = base;
+    this.base = base.href.endsWith('/') ? base : new URL(`${base.href}/`);
+    this.options = options;
     this.username = options.username ?? 'user';
   }
 
-  private endpoint(name: string): URL {
-    const url = new URL(name, this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
-    return url;
+  /** enroll, register, bind: returns the new key handle (base64url). */
+  async register(): Promise<string> {
+    const { appId, challenge } = await this.step('enroll', async () => {
+      const call = await this.get('enroll');
+      const answer = readEnrollAnswer(call.body);
+      return { ...answer, status: call.status,
+        detail: `appId ${answer.appId}, challenge ${short(answer.challenge)}` };
+    });
+    const origin = this.useAppId(appId);
+
+    const clientData = buildClientData(CLIENT_DATA_TYP.REGISTER, challenge, origin);
+    const { registrationData, keyHandle } = await this.step('register', async () => {
+      const bytes = await this.options.device.register(sha256(clientData), sha256(appId),
+        this.touch('register'));
+      const handle = websafe(parseRegistrationData(bytes).keyHandle);
+      return { registrationData: bytes, keyHandle: handle,
+        detail: `${bytes.length} bytes, key handle ${short(handle)}` };
+    });
+
+    const response = {
+      registrationData: websafe(registrationData),
+      clientData: websafe(clientData),
+      version: 'U2F_V2',
+    };
+    await this.step('bind', async () => {
+      const call = await this.post('bind', response);
+      return { status: call.status, detail: JSON.stringify(call.body).slice(0, 80) };
+    });
+    this.keyHandle = keyHandle;
+    return keyHandle;
   }
 
-  private async timed<T>(step: ClientStepName, work: () => Promise<T>,
-    describe: (value: T) => { detail: string; status?: number }): Promise<T> {
+  /** sign, authenticate, verify: returns what /verify answered. */
+  async authenticate(): Promise<VerifyAnswer> {
+    const { appId, challenge, candidates } = await this.step('sign', async () => {
+      const call = await this.get('sign');
+      const answer = readSignAnswer(call.body);
+      return { ...answer, status: call.status, detail: `challenge ${short(answer.challenge)}, ` +
+        `${answer.candidates.length} key(s) offered` };
+    });
+    const origin = this.useAppId(appId);
+
+    const clientData = buildClientData(CLIENT_DATA_TYP.SIGN, challenge, origin);
+    const { candidate, signatureData } = await this.step('authenticate', async () => {
+      const signed = await this.signWithAny(candidates, clientData);
+      return { ...signed, detail: `key handle ${short(signed.candidate.keyHandle)}, ` +
+        `${signed.signatureData.length} bytes of signature data` };
+    });
+
+    const response = {
+      keyHandle: candidate.keyHandle,
+      signatureData: websafe(signatureData),
+      clientData: websafe(clientData),
+    };
+    return this.step('verify', async () => {
+      const call = await this.post('verify', response);
+      const answer = readVerifyAnswer(call.body, candidate.keyHandle);
+      return { ...answer, status: call.status, detail: JSON.stringify(call.body).slice(0, 120) };
+    }).then(({ keyHandle, touch, counter }) => ({ keyHandle, touch, counter }));
+  }
+
+  /** Runs one step, timing it, and reports it once it is done. */
+  private async step<T extends { detail: string; status?: number }>(
+    step: ClientStepName,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const start = performance.now();
     let value: T;
     try {
@@ -128,21 +178,19 @@ export class U2fClient {
     } catch (error) {
       throw classify(step, error);
     }
-    const entry: ClientStep = { step, ms: performance.now() - start, ...describe(value) };
+
+    const entry: ClientStep = { step, ms: performance.now() - start, detail: value.detail };
+    if (value.status !== undefined) entry.status = value.status;
     this.steps.push(entry);
     this.options.onStep?.(entry);
     return value;
   }
 
-  private originFor(appId: string): string {
-    if (this.options.origin !== undefined) return this.options.origin;
-    try {
-      const origin = new URL(appId).origin;
-      if (origin !== 'null') return origin;
-    } catch {
-      // A non-URL appId: the page's origin is the server's.
-    }
-    return this.base.origin;
+  /** Remembers the appId and returns the clientData origin to use with it. */
+  private useAppId(appId: string): string {
+    this.appId = appId;
+    this.origin = this.options.origin ?? originOf(appId) ?? this.base.origin;
+    return this.origin;
   }
 
   private touch(step: ClientStepName) {
@@ -152,111 +200,30 @@ export class U2fClient {
     };
   }
 
-  private get(step: ClientStepName, path: string) {
-    const url = this.endpoint(path);
+  private get(step: 'enroll' | 'sign'): Promise<HttpCall> {
+    const url = new URL(step, this.base);
     url.searchParams.set('username', this.username);
     return callServer(step, 'GET', url, undefined, this.options.httpTimeoutMs ?? 10_000);
   }
 
-  private post(step: ClientStepName, path: string, data: unknown) {
+  private post(step: 'bind' | 'verify', data: unknown): Promise<HttpCall> {
     const form = { username: this.username, data: JSON.stringify(data) };
-    return callServer(step, 'POST', this.endpoint(path), form, this.options.httpTimeoutMs ?? 10_000);
+    const timeoutMs = this.options.httpTimeoutMs ?? 10_000;
+    return callServer(step, 'POST', new URL(step, this.base), form, timeoutMs);
   }
 
-  /** enroll, register, bind: returns the new key handle (base64url). */
-  async register(): Promise<string> {
-    const enrolled = await this.timed('enroll', () => this.get('enroll', 'enroll'), (call) => ({
-      status: call.status, detail: '' }));
-    const request = record(enrolled.body, 'enroll', 'register request');
-    const appId = text(request, 'appId', 'enroll', 'register request');
-    const registerRequests = request['registerRequests'];
-    const first = Array.isArray(registerRequests)
-      ? registerRequests.map((r) => record(r, 'enroll', 'registerRequests[]'))
-        .find((r) => r['version'] === undefined || r['version'] === 'U2F_V2')
-      : undefined;
-    if (first === undefined) {
-      throw new ExchangeFailure('enroll', 'BAD_SERVER_JSON',
-        'register request: expected registerRequests with a U2F_V2 entry');
-    }
-    const challenge = text(first, 'challenge', 'enroll', 'registerRequests[]');
-    this.appId = appId;
-    this.origin = this.originFor(appId);
-    this.steps.at(-1)!.detail = `appId ${appId}, challenge ${challenge.slice(0, 12)}…`;
-
-    const clientData = buildClientData(CLIENT_DATA_TYP.REGISTER, challenge, this.origin);
-    const { registrationData, keyHandle } = await this.timed('register', async () => {
-      const bytes = await this.options.device.register(sha256(clientData), sha256(appId),
-        this.touch('register'));
-      return { registrationData: bytes, keyHandle: websafe(parseRegistrationData(bytes).keyHandle) };
-    }, (r) => ({ detail: `${r.registrationData.length} bytes, key handle ${r.keyHandle.slice(0, 12)}…` }));
-
-    const response = {
-      registrationData: websafe(registrationData),
-      clientData: websafe(clientData),
-      version: 'U2F_V2',
-    };
-    await this.timed('bind', () => this.post('bind', 'bind', response), (call) => ({
-      status: call.status, detail: JSON.stringify(call.body).slice(0, 80) }));
-    this.keyHandle = keyHandle;
-    return keyHandle;
-  }
-
-  /** sign, authenticate, verify: returns what /verify answered. */
-  async authenticate(): Promise<VerifyAnswer> {
-    const signed = await this.timed('sign', () => this.get('sign', 'sign'), (call) => ({
-      status: call.status, detail: '' }));
-    const request = record(signed.body, 'sign', 'sign request');
-    const appId = text(request, 'appId', 'sign', 'sign request');
-    const challenge = text(request, 'challenge', 'sign', 'sign request');
-    const keys = Array.isArray(request['registeredKeys']) ? request['registeredKeys'] : [];
-    const candidates: SignCandidate[] = keys.map((key) => {
-      const entry = record(key, 'sign', 'registeredKeys[]');
-      const handle = text(entry, 'keyHandle', 'sign', 'registeredKeys[]');
-      return { keyHandle: handle, appId: typeof entry['appId'] === 'string' ? entry['appId'] : appId };
-    });
-    if (candidates.length === 0) {
-      throw new ExchangeFailure('sign', 'BAD_SERVER_JSON', 'sign request: no registeredKeys');
-    }
-    // As a browser does, ask the key about each offered handle; ours goes first.
-    candidates.sort((a, b) => Number(b.keyHandle === this.keyHandle) - Number(a.keyHandle === this.keyHandle));
-    this.appId = appId;
-    this.origin = this.originFor(appId);
-    this.steps.at(-1)!.detail = `challenge ${challenge.slice(0, 12)}…, ${candidates.length} key(s) offered`;
-
-    const clientData = buildClientData(CLIENT_DATA_TYP.SIGN, challenge, this.origin);
-    const { candidate, signatureData } = await this.timed('authenticate',
-      () => this.signWithAny(candidates, clientData),
-      ({ candidate: c, signatureData: s }) => ({
-        detail: `key handle ${c.keyHandle.slice(0, 12)}…, ${s.length} bytes of signature data` }));
-
-    const response = {
-      keyHandle: candidate.keyHandle,
-      signatureData: websafe(signatureData),
-      clientData: websafe(clientData),
-    };
-    const verified = await this.timed('verify', () => this.post('verify', 'verify', response),
-      (call) => ({ status: call.status, detail: JSON.stringify(call.body).slice(0, 120) }));
-    const answer = record(verified.body, 'verify', 'verify answer');
-    const counter = answer['counter'];
-    const touch = answer['touch'];
-    if (typeof counter !== 'number' || typeof touch !== 'number') {
-      throw new ExchangeFailure('verify', 'BAD_SERVER_JSON',
-        `verify answer: expected {"keyHandle", "touch", "counter"}, got ${JSON.stringify(answer).slice(0, 120)}`);
-    }
-    const keyHandle = typeof answer['keyHandle'] === 'string' ? answer['keyHandle'] : candidate.keyHandle;
-    return { keyHandle, touch, counter };
-  }
-
+  /**
+   * As a browser does, asks the key about each offered handle (ours first) until one is its
+   * own; a key answering 6A80 or 6700 does not hold that handle.
+   */
   private async signWithAny(candidates: SignCandidate[], clientData: string) {
+    const ordered = [...candidates].sort((a, b) =>
+      Number(b.keyHandle === this.keyHandle) - Number(a.keyHandle === this.keyHandle));
     const challengeParam = sha256(clientData);
-    for (const candidate of candidates) {
-      let handle: Uint8Array;
-      try {
-        handle = websafeDecode(candidate.keyHandle, 'registeredKeys[].keyHandle');
-      } catch {
-        continue;
-      }
-      if (handle.length < 1 || handle.length > 255) continue;
+
+    for (const candidate of ordered) {
+      const handle = decodeHandle(candidate.keyHandle);
+      if (handle === undefined) continue;
       try {
         const signatureData = await this.options.device.authenticate(challengeParam,
           sha256(candidate.appId), handle, this.touch('authenticate'));
@@ -268,6 +235,26 @@ export class U2fClient {
     }
     throw new ExchangeFailure('authenticate', 'DEVICE_INELIGIBLE',
       `the key holds none of the ${candidates.length} key handle(s) the server offered`);
+  }
+}
+
+/** The origin of a URL appId; undefined for one that is not a URL (then the page's). */
+function originOf(appId: string): string | undefined {
+  try {
+    const origin = new URL(appId).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A key handle a key command can carry (1..255 bytes), or undefined. */
+function decodeHandle(keyHandle: string): Uint8Array | undefined {
+  try {
+    const bytes = websafeDecode(keyHandle, 'registeredKeys[].keyHandle');
+    return bytes.length >= 1 && bytes.length <= 255 ? bytes : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -25,7 +25,8 @@ function describeRejection(status: number, text: string): { code: string; messag
     if (parsed !== null && typeof parsed === 'object') {
       const { error, message } = parsed as Record<string, unknown>;
       if (typeof error === 'string') {
-        return { code: error, message: `HTTP ${status} ${error}: ${typeof message === 'string' ? message : ''}`.trimEnd() };
+        const text = typeof message === 'string' ? message : '';
+        return { code: error, message: `HTTP ${status} ${error}: ${text}`.trimEnd() };
       }
     }
   } catch {
@@ -76,7 +77,8 @@ export async function callServer(
     throw new ExchangeFailure(
       step,
       'BAD_SERVER_JSON',
-      `${method} ${url.pathname}: HTTP ${response.status} but the answer is not JSON: ${quote(text)}`,
+      `${method} ${url.pathname}: HTTP ${response.status} but the answer is not JSON: ` +
+        quote(text),
     );
   }
 }

@@ -5,6 +5,14 @@ export {
   type ClientResult,
   type ClientStep,
   type ClientStepName,
-  type VerifyAnswer,
 } from './client.js';
 export { callServer, type HttpCall } from './http.js';
+export {
+  readEnrollAnswer,
+  readSignAnswer,
+  readVerifyAnswer,
+  type EnrollAnswer,
+  type SignAnswer,
+  type SignCandidate,
+  type VerifyAnswer,
+} from './server-answers.js';

@@ -18,7 +18,8 @@ interface ClientArgs {
 
 function stepLine(out: Output, step: ClientStep): string {
   const status = step.status === undefined ? '   ' : String(step.status);
-  return `${out.style('green', '✔')} ${step.step.padEnd(12)} ${status}  ${formatMs(step.ms).padStart(9)}  ${step.detail}`;
+  const ms = formatMs(step.ms).padStart(9);
+  return `${out.style('green', '✔')} ${step.step.padEnd(12)} ${status}  ${ms}  ${step.detail}`;
 }
 
 /**
@@ -57,13 +58,17 @@ export const clientCommand: CommandModule<object, ClientArgs> = {
       throw new UsageError(`--server "${args.server}" is not a URL (e.g. http://localhost:8081)`);
     }
     const spec = parseDeviceSpec(args.device);
-    if (spec.kind === 'all') throw new UsageError('client: --device all names several keys; name one');
+    if (spec.kind === 'all') {
+      throw new UsageError('client: --device all names several keys; name one');
+    }
     const [expanded] = await expandSpecs([spec]);
 
     const opened = await openDevice(expanded!);
     const steps: ClientStep[] = [];
     try {
-      if (!out.json) out.line(`server ${args.server}, user ${args.username}, device ${opened.description}`);
+      if (!out.json) {
+        out.line(`server ${args.server}, user ${args.username}, device ${opened.description}`);
+      }
       const result = await runClient({
         server: args.server,
         device: opened.device,

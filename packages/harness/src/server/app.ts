@@ -147,20 +147,25 @@ export function createU2fHandler(options: U2fAppOptions) {
   function bind({ params }: RouteContext): Reply {
     const response = parseData(params);
     const challenge = peekChallenge(response);
-    const request = challenge === undefined ? undefined : enrollments.take(params.username, challenge);
+    const request =
+      challenge === undefined ? undefined : enrollments.take(params.username, challenge);
 
     if (request === undefined) {
       // No request of ours matches: let server-core name what is wrong with the response
       // against a throwaway request; a well-formed one only fails on its challenge.
       try {
-        completeRegistration(beginRegistration({ appId }), response as RegisterResponse, { facets });
+        const throwaway = beginRegistration({ appId });
+        completeRegistration(throwaway, response as RegisterResponse, { facets });
       } catch (error) {
         if (!(error instanceof U2fError) || error.code !== 'CHALLENGE_MISMATCH') throw error;
       }
       throw challengeUnknown(params.username, 'enroll');
     }
 
-    const result = completeRegistration(request, response as RegisterResponse, { facets, challengeStore });
+    const result = completeRegistration(request, response as RegisterResponse, {
+      facets,
+      challengeStore,
+    });
     store.addRegistration(params.username, result.registration, result.certificate.subject);
     return { json: true };
   }
@@ -171,7 +176,8 @@ export function createU2fHandler(options: U2fAppOptions) {
       throw new HttpError(
         400,
         SERVER_ERROR.NO_REGISTERED_KEYS,
-        `user "${params.username}" has no registered keys; enroll one first (GET /enroll, POST /bind)`,
+        `user "${params.username}" has no registered keys; ` +
+          'enroll one first (GET /enroll, POST /bind)',
       );
     }
     const request = beginAuthentication({ appId, registrations, challengeStore });
@@ -182,17 +188,20 @@ export function createU2fHandler(options: U2fAppOptions) {
   function verify({ params }: RouteContext): Reply {
     const response = parseData(params);
     const challenge = peekChallenge(response);
-    const request = challenge === undefined ? undefined : signings.take(params.username, challenge);
+    const request =
+      challenge === undefined ? undefined : signings.take(params.username, challenge);
 
     if (request === undefined) {
       const keys = storedKeys(params.username);
       const throwaway: SignRequestMessage = {
         appId,
         challenge: makeChallenge(),
-        registeredKeys: keys.length > 0 ? keys.map(keyData) : [{ version: U2F_V2, keyHandle: 'AA' }],
+        registeredKeys:
+          keys.length > 0 ? keys.map(keyData) : [{ version: U2F_V2, keyHandle: 'AA' }],
       };
       try {
-        completeAuthentication(throwaway, response as SignResponse, keys, { facets, counterPolicy });
+        const options = { facets, counterPolicy };
+        completeAuthentication(throwaway, response as SignResponse, keys, options);
       } catch (error) {
         if (!(error instanceof U2fError) || error.code !== 'CHALLENGE_MISMATCH') throw error;
       }
@@ -243,7 +252,8 @@ export function createU2fHandler(options: U2fAppOptions) {
       throw new HttpError(
         404,
         SERVER_ERROR.NOT_FOUND,
-        `no page ${JSON.stringify(url.pathname.slice(0, 80))}; try /, /enroll, /bind, /sign, /verify`,
+        `no page ${JSON.stringify(url.pathname.slice(0, 80))}; ` +
+          'try /, /enroll, /bind, /sign, /verify',
       );
     }
     const allowed: readonly string[] = ROUTES[path as RoutePath];
@@ -279,7 +289,8 @@ export function createU2fHandler(options: U2fAppOptions) {
       const failure = toHttpError(error);
       entry.status = failure.status;
       entry.outcome = failure.code;
-      entry.message = failure.status === 500 && error instanceof Error ? error.message : failure.message;
+      const internal = failure.status === 500 && error instanceof Error;
+      entry.message = internal ? error.message : failure.message;
       const body = JSON.stringify({ error: failure.code, message: failure.message });
       send(res, req, failure.status, 'application/json', body, failure.headers);
     }

@@ -29,7 +29,8 @@ export function renderIndexPage(page: IndexPage): string {
   const e = escapeHtml;
   const rows = page.keys.map((key, i) => {
     const { registration } = key;
-    const counter = registration.counter === undefined ? 'never used' : String(registration.counter);
+    const counter =
+      registration.counter === undefined ? 'never used' : String(registration.counter);
     const transports = registration.transports?.join(', ') ?? '';
     return (
       `<tr><td>${i + 1}</td><td><code>${e(registration.keyHandle.slice(0, 24))}…</code></td>` +
@@ -44,6 +45,7 @@ export function renderIndexPage(page: IndexPage): string {
         '<th>registered</th><th>attestation</th><th>transports</th></tr></thead>' +
         `<tbody>${rows.join('')}</tbody></table>`;
   const user = encodeURIComponent(page.username);
+  const facets = page.facets.map((f) => `<code>${e(f)}</code>`).join(', ');
 
   return `<!doctype html>
 <html lang="en">
@@ -58,7 +60,7 @@ code { font-size: 0.9em; }
 </head>
 <body>
 <h1>KeyBench example U2F server</h1>
-<p>App ID <code>${e(page.appId)}</code>; facets ${page.facets.map((f) => `<code>${e(f)}</code>`).join(', ')}.</p>
+<p>App ID <code>${e(page.appId)}</code>; facets ${facets}.</p>
 <h2>Keys of <code>${e(page.username)}</code></h2>
 ${table}
 <h2>Endpoints</h2>

@@ -25,10 +25,16 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit, `more than ${limit} sent`);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge(limit, `more than ${limit} sent`);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    const message = `request body: the client stopped after ${size} bytes`;
+    throw new HttpError(400, SERVER_ERROR.BAD_BODY, message);
   }
   return Buffer.concat(chunks);
 }
@@ -71,7 +77,8 @@ function bodyParams(req: IncomingMessage, body: Buffer): Map<string, string> {
     throw new HttpError(
       415,
       SERVER_ERROR.UNSUPPORTED_MEDIA_TYPE,
-      `request body: expected application/x-www-form-urlencoded or application/json, got ${type.slice(0, 80)}`,
+      'request body: expected application/x-www-form-urlencoded or application/json, ' +
+        `got ${type.slice(0, 80)}`,
     );
   }
 
@@ -79,7 +86,8 @@ function bodyParams(req: IncomingMessage, body: Buffer): Map<string, string> {
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new HttpError(400, SERVER_ERROR.BAD_BODY, 'request body: expected JSON text, got unparseable text');
+    const message = 'request body: expected JSON text, got unparseable text';
+    throw new HttpError(400, SERVER_ERROR.BAD_BODY, message);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new HttpError(400, SERVER_ERROR.BAD_BODY, 'request body: expected a JSON object');
@@ -98,11 +106,13 @@ function bodyParams(req: IncomingMessage, body: Buffer): Map<string, string> {
 /** Refuses user names that are empty, too long or hold control characters. */
 function checkUsername(username: string): string {
   // eslint-disable-next-line no-control-regex
-  if (username.length === 0 || username.length > USERNAME_MAX || /[\u0000-\u001f\u007f]/.test(username)) {
+  const control = /[\u0000-\u001f\u007f]/.test(username);
+  if (username.length === 0 || username.length > USERNAME_MAX || control) {
     throw new HttpError(
       400,
       SERVER_ERROR.BAD_USERNAME,
-      `username: expected 1 to ${USERNAME_MAX} printable characters, got ${JSON.stringify(username.slice(0, USERNAME_MAX + 1))}`,
+      `username: expected 1 to ${USERNAME_MAX} printable characters, got ` +
+        JSON.stringify(username.slice(0, USERNAME_MAX + 1)),
     );
   }
   return username;
@@ -117,7 +127,8 @@ export async function readParams(
   url: URL,
   limit: number,
 ): Promise<RequestParams> {
-  const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, limit);
+  const bodyless = req.method === 'GET' || req.method === 'HEAD';
+  const body = bodyless ? Buffer.alloc(0) : await readBody(req, limit);
   const fromBody = bodyParams(req, body);
   const pick = (name: string) => fromBody.get(name) ?? url.searchParams.get(name) ?? undefined;
   return { username: checkUsername(pick('username') ?? 'user'), data: pick('data') };

@@ -90,7 +90,8 @@ export async function startU2fServer(options: U2fServerOptions): Promise<Running
   const appId = options.appId ?? `http://localhost:${port}`;
   const own = [originOf(appId)].filter((f): f is string => f !== undefined);
   const given = options.facets ?? [];
-  const loopback = given.length === 0 ? [`http://localhost:${port}`, `http://127.0.0.1:${port}`] : [];
+  const loopback =
+    given.length === 0 ? [`http://localhost:${port}`, `http://127.0.0.1:${port}`] : [];
   const facets = [...new Set([...own, ...given, ...loopback])];
 
   const handler = createU2fHandler({
@@ -102,7 +103,10 @@ export async function startU2fServer(options: U2fServerOptions): Promise<Running
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  server.on('request', (req, res) => void handler(req, res));
+  // The handler answers every failure itself; should writing the answer fail, drop the socket.
+  server.on('request', (req, res) => {
+    handler(req, res).catch(() => res.destroy());
+  });
   // A malformed request line or header never reaches the handler: answer 400 and hang up.
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

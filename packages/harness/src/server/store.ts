@@ -172,7 +172,8 @@ export class ServerStore {
         keyHandle,
       ).changes;
       if (changed !== 1) {
-        throw new Error(`store: verified key ${keyHandle.slice(0, 16)}… is not stored for ${username}`);
+        const which = `${keyHandle.slice(0, 16)}…`;
+        throw new Error(`store: verified key ${which} is not stored for ${username}`);
       }
       return result;
     });
