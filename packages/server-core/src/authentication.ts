@@ -95,14 +95,17 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
   const clientDataText = requireString(res, 'clientData', 'response', 'BAD_RESPONSE');
   const keyHandle = websafeDecode(keyHandleText, 'response.keyHandle');
 
-  const candidate = findCandidate(readSignRequest(request), keyHandle);
+  const signRequest = readSignRequest(request);
+  const candidate = findCandidate(signRequest.candidates, keyHandle);
   const registration = findRegistration(registrations, keyHandle);
   // A registration's own appId overrides the request's (keys registered under an older appId).
   const appId = typeof registration.appId === 'string' && registration.appId !== ''
     ? registration.appId : candidate.appId;
 
+  // Default facets follow the request's own appId: the site the user is on, even when a key
+  // was registered under an older appId.
   const clientData = checkClientData(clientDataText, CLIENT_DATA_TYPE.SIGN, candidate.challenge,
-    candidate.appId, options);
+    signRequest.appId ?? candidate.appId, options);
 
   const publicKey = decodePublicKey(registration.publicKey);
   if (!engine.isValidPoint(publicKey)) {
@@ -141,7 +144,7 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
  * `{appId, challenge, registeredKeys}`, v1.0 per-key `[{version, challenge, keyHandle, appId}]`,
  * or 4.x `{authenticateRequests: [...]}`.
  */
-function readSignRequest(request: unknown): SignCandidate[] {
+function readSignRequest(request: unknown): { candidates: SignCandidate[]; appId?: string } {
   const parsed = parseJsonText(request, 'request');
   let top: Record<string, unknown> = {};
   let list: unknown;
@@ -159,7 +162,7 @@ function readSignRequest(request: unknown): SignCandidate[] {
 
   const topChallenge = optionalString(top, 'challenge', 'request', 'BAD_REQUEST');
   const topAppId = optionalString(top, 'appId', 'request', 'BAD_REQUEST');
-  return list.map((entry, i) => {
+  const candidates = list.map((entry, i) => {
     const what = `request.registeredKeys[${i}]`;
     const key = asRecord(entry, what, 'BAD_REQUEST');
     const challenge = optionalString(key, 'challenge', what, 'BAD_REQUEST') ?? topChallenge;
@@ -171,6 +174,7 @@ function readSignRequest(request: unknown): SignCandidate[] {
     const handle = requireString(key, 'keyHandle', what, 'BAD_REQUEST');
     return { keyHandle: websafeDecode(handle, `${what}.keyHandle`), challenge, appId };
   });
+  return topAppId === undefined ? { candidates } : { candidates, appId: topAppId };
 }
 
 function findCandidate(candidates: SignCandidate[], keyHandle: Uint8Array): SignCandidate {

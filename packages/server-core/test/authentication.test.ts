@@ -163,6 +163,15 @@ describe('completeAuthentication', () => {
     expect(codeOf(() => completeAuthentication(req, response, regs))).toBe('OK');
   });
 
+  it('takes default facets from the request appId, not an older key appId', () => {
+    const old = 'https://old.keybench.example';
+    const regs = [registration({ appId: old })];
+    const req = beginAuthentication({ appId: APP, registrations: regs, challenge: CHALLENGE });
+    expect(req.registeredKeys[0]?.appId).toBe(old);
+    const response = respond({ signedAppId: old, origin: APP });
+    expect(codeOf(() => completeAuthentication(req, response, regs))).toBe('OK');
+  });
+
   it('accepts v1.0 per-key sign requests and JSON text', () => {
     const legacy = [
       { version: 'U2F_V2', challenge: b64u(new Uint8Array(32).fill(1)), keyHandle: OTHER_HANDLE,
