@@ -162,7 +162,8 @@ export class U2fClient {
     return this.step('verify', async () => {
       const call = await this.post('verify', response);
       const answer = readVerifyAnswer(call.body, candidate.keyHandle);
-      return { ...answer, status: call.status, detail: JSON.stringify(call.body).slice(0, 120) };
+      return { ...answer, status: call.status,
+        detail: `touch ${answer.touch}, counter ${answer.counter}` };
     }).then(({ keyHandle, touch, counter }) => ({ keyHandle, touch, counter }));
   }
 
