@@ -37,6 +37,20 @@ describe('keybench check end to end', () => {
     expect(JSON.parse(again.stdout).result.counter).toBe(2);
   });
 
+  it.each([
+    ['bad-attestation-signature', 'verify registration'],
+    ['bad-assertion-signature', 'verify authentication'],
+  ])('exits 1 naming the failed step when the key injects %s', async (fault, step) => {
+    key = await startVirtualKey(['--fault', fault]);
+
+    const result = await runCli(['check', '--device', `udp:127.0.0.1:${key.port}`]);
+
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stderr).toContain(`${step}:`);
+    expect(result.stderr).toMatch(/signature/i);
+    expect(result.stdout).not.toContain('verified');
+  });
+
   it('reports a usage error with exit code 2', async () => {
     const result = await runCli(['check', '--device', 'usb:nothing']);
 
