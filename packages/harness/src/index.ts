@@ -4,3 +4,5 @@ export * from './errors.js';
 export * from './exchange.js';
 export * from './open-device.js';
 export * from './history/index.js';
+export * from './server/index.js';
+export * from './client/index.js';
