@@ -1,6 +1,6 @@
 import { appParam } from './app-param.js';
 import { websafeDecode } from './base64url.js';
-import { constantTimeEqual, describe } from './bytes.js';
+import { constantTimeEqual, describe, toHex } from './bytes.js';
 import { makeChallenge, type ChallengeStore } from './challenge.js';
 import { CLIENT_DATA_TYPE } from './client-data.js';
 import { checkClientData, type CeremonyOptions } from './ceremony.js';
@@ -112,7 +112,9 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
     throw new U2fError('BAD_PUBLIC_KEY', 'registration.publicKey: not a point on P-256', {
       field: 'registration.publicKey', expected: 'P-256 point', actual: 'off the curve' });
   }
-  const data = parseSignatureData(websafeDecode(signatureDataText, 'response.signatureData'));
+  const signatureData = websafeDecode(signatureDataText, 'response.signatureData');
+  options.trace?.('signatureData', { hex: toHex(signatureData), keyHandle: keyHandleText });
+  const data = parseSignatureData(signatureData);
   verifyAuthenticationSignature({
     appParam: appParam(appId, engine),
     flagsAndCounter: data.flagsAndCounter,

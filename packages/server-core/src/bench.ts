@@ -124,14 +124,15 @@ async function buildRegistrations(count: number) {
   const subtle = webcrypto.subtle;
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await subtle.generateKey(algorithm, true, ['sign', 'verify']);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await x509().X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name: 'CN=KeyBench bench attestation',
     notBefore: new Date('2026-01-01T00:00:00Z'),
     notAfter: new Date('2036-01-01T00:00:00Z'),
     signingAlgorithm: algorithm,
     keys,
-  }, webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1]);
+  }, webcrypto as unknown as Parameters<
+    ReturnType<typeof x509>['X509CertificateGenerator']['createSelfSigned']>[1]);
   const der = new Uint8Array(cert.rawData);
   const pkcs8 = await subtle.exportKey('pkcs8', keys.privateKey);
   const attestationKey = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der',

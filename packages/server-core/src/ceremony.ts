@@ -2,13 +2,21 @@ import { websafeDecode } from './base64url.js';
 import type { ChallengeStore } from './challenge.js';
 import { checkClientDataType, parseClientData, type ClientData,
   type ClientDataType } from './client-data.js';
-import { constantTimeEqual } from './bytes.js';
+import { constantTimeEqual, toHex } from './bytes.js';
 import type { CryptoEngine } from './engine.js';
 import { U2fError } from './errors.js';
 import { canonicalFacets, checkOrigin, defaultFacets } from './facets.js';
 
+/**
+ * Receives each message as it is checked: the step name and bytes in hex (clientData,
+ * registrationData, signatureData). Never called with private keys; off unless given.
+ */
+export type TraceHook = (step: string, detail: Readonly<Record<string, string>>) => void;
+
 /** Options both ceremonies share. */
 export interface CeremonyOptions {
+  /** Optional trace of the messages checked, for diagnostics (the library never prints). */
+  trace?: TraceHook;
   /**
    * Allowed facets (origins). Default: the appId's own origin. Mandatory in effect: an
    * explicit empty list rejects every origin.
@@ -27,6 +35,8 @@ export interface CeremonyOptions {
 export function checkClientData(encoded: string, typ: ClientDataType, challenge: string,
   appId: string, options: CeremonyOptions): ClientData {
   const clientData = parseClientData(encoded);
+  options.trace?.('clientData', { hex: toHex(clientData.bytes), typ: clientData.typ,
+    origin: clientData.origin });
   checkClientDataType(clientData, typ);
 
   const expected = websafeDecode(challenge, 'request.challenge');

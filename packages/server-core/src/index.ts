@@ -23,7 +23,7 @@ export { checkCounter, type CounterPolicy, type CounterVerdict } from './counter
 export { U2F_V2, CLIENT_ERROR_CODE, type RegisteredKey, type DeviceRegistration,
   type RegisterRequestMessage, type SignRequestMessage, type RegisterResponse, type SignResponse,
   type LegacySignRequest, type LegacyRegisterRequest } from './messages.js';
-export { type CeremonyOptions } from './ceremony.js';
+export { type CeremonyOptions, type TraceHook } from './ceremony.js';
 export { beginRegistration, completeRegistration, keyData, type RegistrationOptions,
   type RegistrationResult, type RegistrationCertificate } from './registration.js';
 export { beginAuthentication, completeAuthentication, type AuthenticationOptions,

@@ -3,7 +3,7 @@ import { verifyAttestation, type AttestationOptions,
 import { parseAttestationCertificate } from './attestation/certificate.js';
 import type { TrustStore } from './attestation/trust-store.js';
 import { websafeDecode, websafeEncode } from './base64url.js';
-import { describe } from './bytes.js';
+import { describe, toHex } from './bytes.js';
 import { appParam } from './app-param.js';
 import { makeChallenge, type ChallengeStore } from './challenge.js';
 import { CLIENT_DATA_TYPE } from './client-data.js';
@@ -107,8 +107,9 @@ export function completeRegistration(request: RegisterRequestMessage | string | 
   const clientData = checkClientData(clientDataText, CLIENT_DATA_TYPE.REGISTER, challenge, appId,
     options);
 
-  const data = parseRegistrationData(websafeDecode(registrationDataText,
-    'response.registrationData'));
+  const registrationData = websafeDecode(registrationDataText, 'response.registrationData');
+  options.trace?.('registrationData', { hex: toHex(registrationData) });
+  const data = parseRegistrationData(registrationData);
   if (!engine.isValidPoint(data.publicKey)) {
     throw new U2fError('BAD_PUBLIC_KEY', 'registrationData.publicKey: not a point on P-256',
       { field: 'registrationData.publicKey', expected: 'P-256 point', actual: 'off the curve' });

@@ -1,4 +1,6 @@
-import { getDomain, getPublicSuffix } from 'tldts';
+import { createRequire } from 'node:module';
+
+import type * as Tldts from 'tldts';
 
 import { describe } from './bytes.js';
 import { U2fError } from './errors.js';
@@ -11,6 +13,15 @@ export const TRUSTED_FACETS_CONTENT_TYPE = 'application/fido.trusted-apps+json';
 export const FACETS_VERSION = Object.freeze({ major: 1, minor: 0 } as const);
 
 const PSL = Object.freeze({ allowPrivateDomains: true });
+
+const require = createRequire(import.meta.url);
+let psl: typeof Tldts | undefined;
+
+/** tldts (the Public Suffix List), loaded on first use: only facet checks need it. */
+function tldts(): typeof Tldts {
+  psl ??= require('tldts') as typeof Tldts;
+  return psl;
+}
 
 /**
  * What the caller's fetcher returns for the appId URL: the body, with the Content-Type when
@@ -25,7 +36,7 @@ export type TrustedFacetsFetcher = (appId: string) =>
  * undefined for a public suffix, an IP address or a bad host.
  */
 export function registrableDomain(host: string): string | undefined {
-  return getDomain(host, PSL)?.toLowerCase() ?? undefined;
+  return tldts().getDomain(host, PSL)?.toLowerCase() ?? undefined;
 }
 
 /**
@@ -118,7 +129,7 @@ export function verifyAppIdOrigin(appId: string, origin: string): boolean {
   const originHost = httpsHost(origin);
   if (appHost === undefined || originHost === undefined) return false;
   if (originHost === appHost) return true;
-  if (getPublicSuffix(appHost, PSL) === appHost) return false;
+  if (tldts().getPublicSuffix(appHost, PSL) === appHost) return false;
   return originHost.endsWith(`.${appHost}`);
 }
 

@@ -75,6 +75,16 @@ describe('FIDO Raw Message Formats example (server.md 4.1)', () => {
     });
   }
 
+  it('traces each message in hex through the optional hook', () => {
+    const steps: string[] = [];
+    const request = { appId: reg.appId, registerRequests: [{ version: 'U2F_V2' as const,
+      challenge: reg.challenge }], registeredKeys: [] };
+    completeRegistration(request, { registrationData: b64u(hex(reg.registrationData)),
+      clientData: b64u(specClientData(REGISTER_TYP, reg.challenge)) },
+    { trace: (step, detail) => steps.push(`${step}:${(detail['hex'] ?? '').slice(0, 6)}`) });
+    expect(steps).toEqual(['clientData:7b2274', 'registrationData:0504b1']);
+  });
+
   it('parses the signature data', () => {
     const data = parseSignatureData(hex(auth.signatureData));
     expect(data.userPresence).toBe(auth.expected.userPresence);

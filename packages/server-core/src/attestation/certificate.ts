@@ -6,7 +6,7 @@ import { BoundedCache } from '../engine.js';
 import { U2fError } from '../errors.js';
 import { nodeEngine } from '../node-engine.js';
 import { TRANSPORTS_EXT_OID, transportsFromExtension } from './transports.js';
-import { x509 } from './x509.js';
+import { x509, type X509 } from './x509.js';
 import { fixYubicoCertificate } from './yubico-fix.js';
 
 /** DER of the P-256 SubjectPublicKeyInfo header that precedes the 65-byte point. */
@@ -42,7 +42,7 @@ export interface AttestationCertificate {
   /** Transports from the FIDO extension 1.3.6.1.4.1.45724.2.1.1; null without it. */
   transports: string[] | null;
   /** The @peculiar/x509 object, for extensions and names. */
-  x509: x509.X509Certificate;
+  x509: X509.X509Certificate;
   /** Node's view of the same certificate, for signature checks against roots. */
   node: NodeCertificate;
 }
@@ -71,12 +71,12 @@ export function parseAttestationCertificate(received: Uint8Array): AttestationCe
 }
 
 function parse(der: Uint8Array): Omit<AttestationCertificate, 'received' | 'fixed'> {
-  let cert: x509.X509Certificate;
+  let cert: X509.X509Certificate;
   let node: NodeCertificate;
   let layout: { version: number; signatureOid: string };
   try {
     layout = readLayout(der);
-    cert = new x509.X509Certificate(der.slice());
+    cert = new (x509().X509Certificate)(der.slice());
     node = new NodeCertificate(der);
   } catch (error) {
     if (error instanceof U2fError) throw error;
@@ -106,7 +106,7 @@ function parse(der: Uint8Array): Omit<AttestationCertificate, 'received' | 'fixe
   return out;
 }
 
-function readTransports(cert: x509.X509Certificate): string[] | null {
+function readTransports(cert: X509.X509Certificate): string[] | null {
   const ext = cert.getExtension(TRANSPORTS_EXT_OID);
   if (ext === null) return null;
   return transportsFromExtension(new Uint8Array(ext.value)) ?? null;
