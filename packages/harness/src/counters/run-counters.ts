@@ -206,35 +206,38 @@ async function measure(
   if (opened.virtualKey) probes.push('no-presence');
   const first = credentials[0]!.record;
 
-  signing: for (let round = 0; round < options.rounds; round++) {
-    for (const { record } of credentials) {
-      if (!(await signOnce(record))) break signing;
-      if (round === 0 && record === first) {
-        for (const kind of probes) {
-          await probeOnce(record, kind);
-          if (!(await signOnce(record))) break signing;
+  try {
+    signing: for (let round = 0; round < options.rounds; round++) {
+      for (const { record } of credentials) {
+        if (!(await signOnce(record))) break signing;
+        if (round === 0 && record === first) {
+          for (const kind of probes) {
+            await probeOnce(record, kind);
+            if (!(await signOnce(record))) break signing;
+          }
         }
       }
     }
+  } finally {
+    // Also when the key fails half-way: what was measured is still judged and shown.
+    const { summary, findings } = judge.finish();
+    keep(findings);
+    outcome.summary = summary;
+    outcome.credentials = credentials.map(({ record, reused }) => {
+      const seen = summary.credentials.find((c) => c.credentialId === record.id);
+      return {
+        id: record.id,
+        keyHandle: Buffer.from(record.keyHandle.subarray(0, 8)).toString('hex'),
+        reused,
+        signs: seen?.signs ?? 0,
+        ...(seen?.first === undefined ? {} : { first: seen.first }),
+        ...(seen?.last === undefined ? {} : { last: seen.last }),
+        ...(seen?.history
+          ? { historyValue: seen.history.value, historyRunId: seen.history.runId }
+          : {}),
+      };
+    });
   }
-
-  const { summary, findings } = judge.finish();
-  keep(findings);
-  outcome.summary = summary;
-  outcome.credentials = credentials.map(({ record, reused }) => {
-    const seen = summary.credentials.find((c) => c.credentialId === record.id);
-    return {
-      id: record.id,
-      keyHandle: Buffer.from(record.keyHandle.subarray(0, 8)).toString('hex'),
-      reused,
-      signs: seen?.signs ?? 0,
-      ...(seen?.first === undefined ? {} : { first: seen.first }),
-      ...(seen?.last === undefined ? {} : { last: seen.last }),
-      ...(seen?.history
-        ? { historyValue: seen.history.value, historyRunId: seen.history.runId }
-        : {}),
-    };
-  });
 }
 
 /**
