@@ -1,4 +1,4 @@
-import { appParam } from './app-param.js';
+import { cachedAppParam } from './app-param.js';
 import { websafeDecode } from './base64url.js';
 import { constantTimeEqual, describe, toHex } from './bytes.js';
 import { makeChallenge, type ChallengeStore } from './challenge.js';
@@ -116,7 +116,7 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
   options.trace?.('signatureData', { hex: toHex(signatureData), keyHandle: keyHandleText });
   const data = parseSignatureData(signatureData);
   verifyAuthenticationSignature({
-    appParam: appParam(appId, engine),
+    appParam: cachedAppParam(appId, engine),
     flagsAndCounter: data.flagsAndCounter,
     challengeParam: engine.sha256(clientData.bytes),
     publicKey,

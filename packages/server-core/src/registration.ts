@@ -4,7 +4,7 @@ import { parseAttestationCertificate } from './attestation/certificate.js';
 import type { TrustStore } from './attestation/trust-store.js';
 import { websafeDecode, websafeEncode } from './base64url.js';
 import { describe, toHex } from './bytes.js';
-import { appParam } from './app-param.js';
+import { cachedAppParam } from './app-param.js';
 import { makeChallenge, type ChallengeStore } from './challenge.js';
 import { CLIENT_DATA_TYPE } from './client-data.js';
 import { checkClientData, type CeremonyOptions } from './ceremony.js';
@@ -122,7 +122,7 @@ export function completeRegistration(request: RegisterRequestMessage | string | 
   }
 
   verifyRegistrationSignature({
-    appParam: appParam(appId, engine),
+    appParam: cachedAppParam(appId, engine),
     challengeParam: engine.sha256(clientData.bytes),
     keyHandle: data.keyHandle,
     publicKey: data.publicKey,
@@ -152,8 +152,8 @@ export function completeRegistration(request: RegisterRequestMessage | string | 
       transports: cert.transports === null ? null : [...cert.transports],
     },
     certificate: {
-      der: cert.der,
-      received: cert.received,
+      der: new Uint8Array(cert.der),
+      received: new Uint8Array(cert.received),
       fixed: cert.fixed,
       subject: cert.subject,
       issuer: cert.issuer,

@@ -20,6 +20,12 @@ describe('FIDO Raw Message Formats example (server.md 4.1)', () => {
     expect(Buffer.from(appParam(auth.appId)).toString('hex')).toBe(auth.appIdSha256);
   });
 
+  it('hands out copies: mutating a returned appParam changes nothing', () => {
+    const first = appParam(reg.appId);
+    first.fill(0);
+    expect(Buffer.from(appParam(reg.appId)).toString('hex')).toBe(reg.appIdSha256);
+  });
+
   it('parses the registration data', () => {
     const data = parseRegistrationData(hex(reg.registrationData));
     expect(b64u(data.keyHandle)).toBe(reg.expected.keyHandle);
