@@ -4,6 +4,7 @@ import { parseDeviceList } from '../device-spec.js';
 import { DeviceError, EXIT, UsageError } from '../errors.js';
 import { ExchangeFailure, runExchange, type ExchangeResult } from '../exchange.js';
 import { originOf } from '../client-data.js';
+import { recordCheckRun } from '../history/index.js';
 import { expandSpecs, openDevice } from '../open-device.js';
 import { createOutput, formatMs, keyValues, type Output } from '../output.js';
 
@@ -13,6 +14,7 @@ interface CheckArgs {
   origin?: string;
   timeout: number;
   json: boolean;
+  db?: string;
 }
 
 type Outcome =
@@ -82,7 +84,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option('app-id', { type: 'string', default: 'https://keybench.example', describe: 'U2F appId' })
       .option('origin', { type: 'string', describe: "clientData origin (default: the appId's origin)" })
       .option('timeout', { type: 'number', default: 30_000, describe: 'ms to wait for a touch' })
-      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+      .option('db', { type: 'string', describe: 'also record the check in this history file' }),
   handler: async (args) => {
     const out = createOutput({ json: args.json });
     const origin = args.origin ?? originOf(args['app-id']);
@@ -98,6 +101,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         }
       }),
     );
+
+    if (args.db !== undefined) recordCheckRun(args.db, outcomes, process.argv.slice(2));
 
     if (out.json) {
       out.emitJson(specs.length === 1 ? outcomes[0] : outcomes);

@@ -4,3 +4,4 @@ export type * from './records.js';
 export { HISTORY_APPLICATION_ID, SCHEMA_VERSION } from './schema.js';
 export { deviceIdentity, HistoryStore } from './store.js';
 export { keybenchVersions } from './versions.js';
+export { recordCheckRun, type CheckOutcome } from './record-checks.js';
