@@ -180,7 +180,7 @@ describe('presence faults', () => {
     expect(toHex(auth().subarray(0, 5))).toBe('0000000001');
   });
 
-  it('approve-without-touch: presence 'never' still signs without a press', async () => {
+  it('approve-without-touch: presence never still signs without a press', async () => {
     const { send } = await withFaults(['approve-without-touch'], { presence: 'never' });
     const reg = parseRegistration(send(registerApdu()));
     expect(toHex(send(authenticateApdu(0x03, reg.keyHandle)).subarray(0, 5))).toBe('0100000001');
