@@ -33,7 +33,9 @@ export class Counters {
   next(credentialId: string): number | undefined {
     const perCredential =
       this.state.settings.counterMode === 'per-credential' && !this.faults.has('counter-shared');
-    const current = perCredential ? (this.state.counters[credentialId] ?? this.initial) : this.state.counter;
+    const current = perCredential
+      ? (this.state.counters[credentialId] ?? this.initial)
+      : this.state.counter;
 
     let value = this.advance(current);
     if (value === undefined) return undefined;

@@ -73,7 +73,8 @@ export function serveFifo(
     output = new Socket({ fd: openSync(paths.out, flags), readable: false, writable: true });
   } catch (error) {
     if (error instanceof RangeError) throw error;
-    throw new RangeError(`fifo: cannot open ${paths.in} / ${paths.out}: ${(error as Error).message}`);
+    const reason = (error as Error).message;
+    throw new RangeError(`fifo: cannot open ${paths.in} / ${paths.out}: ${reason}`);
   }
 
   const queue: Uint8Array[] = [];

@@ -33,7 +33,9 @@ export class KeyHandles {
     readonly keyHandleLength: number,
   ) {
     if (masterSecret.length !== 32) {
-      throw new RangeError(`key-handle: master secret must be 32 bytes, got ${masterSecret.length}`);
+      throw new RangeError(
+        `key-handle: master secret must be 32 bytes, got ${masterSecret.length}`,
+      );
     }
     if (
       !Number.isInteger(keyHandleLength) ||
@@ -64,7 +66,8 @@ export class KeyHandles {
   }
 
   private mac(appParam: Uint8Array, nonce: Uint8Array): Uint8Array {
-    const tag = hmac(sha256, this.macKey, concat(appParam, nonce, Uint8Array.of(this.keyHandleLength)));
+    const message = concat(appParam, nonce, Uint8Array.of(this.keyHandleLength));
+    const tag = hmac(sha256, this.macKey, message);
     return tag.subarray(0, macLength(this.keyHandleLength));
   }
 

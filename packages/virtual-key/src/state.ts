@@ -1,7 +1,12 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import { certificateToPem, loadAttestation, privateKeyToPem, type Attestation } from './attestation.js';
+import {
+  certificateToPem,
+  loadAttestation,
+  privateKeyToPem,
+  type Attestation,
+} from './attestation.js';
 
 /** Counter scope: one for the whole key (like most real keys) or one per credential. */
 export type CounterMode = 'global' | 'per-credential';
@@ -85,7 +90,10 @@ export function readState(file: string): KeyState | undefined {
   const attestation = json.attestation as { certificatePem?: unknown; privateKeyPem?: unknown };
   let loaded: Attestation;
   try {
-    loaded = loadAttestation(String(attestation?.certificatePem), String(attestation?.privateKeyPem));
+    loaded = loadAttestation(
+      String(attestation?.certificatePem),
+      String(attestation?.privateKeyPem),
+    );
   } catch (error) {
     throw new StateFileError(file, `attestation: ${(error as Error).message}`, { cause: error });
   }
