@@ -59,6 +59,8 @@ export interface ContextOptions {
   touchTimeoutMs: number;
   /** The run-wide registration shared by cases that only need some key handle. */
   sharedCredential: () => Promise<Credential>;
+  /** The last counter seen per key handle (hex) during the run, shared by all cases. */
+  counters: Map<string, number>;
 }
 
 export const sha256 = (input: Uint8Array | string) =>
@@ -220,7 +222,22 @@ export class TestContext {
       this.expectSw(reply, 0x9000, what);
       data = reply.data;
     }
-    return checkSignature(data, credential, challengeParam);
+    const signed = checkSignature(data, credential, challengeParam);
+    this.checkCounter(credential, signed.counter);
+    return signed;
+  }
+
+  /**
+   * Every signature of a key handle during the run must carry a higher counter than the one
+   * before (RAW §5.4); a repeat or a step back (regression, wrap) fails whichever case sees it.
+   */
+  checkCounter(credential: Credential, counter: number): void {
+    const key = toHex(credential.keyHandle);
+    const last = this.options.counters.get(key);
+    this.options.counters.set(key, counter);
+    if (last !== undefined) {
+      this.check(counter > last, `a counter above ${last} (the last one seen for this handle)`, () => `${counter}`);
+    }
   }
 
   /** Unplugs and replugs (or restarts) the key, then opens it again. */

@@ -88,6 +88,9 @@ export async function runConformance(
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    const unusable = new ConformanceFailure('a key that can be opened (INIT answered)', message);
+    const results = cases.map((test) => failed(test, 0, unusable, frames));
+    results.forEach((result) => options.onResult?.(result));
     return {
       device: spec.text,
       profile: profile.name,
@@ -96,14 +99,15 @@ export async function runConformance(
       durationMs: performance.now() - started,
       status: 'unusable',
       error: message,
-      results: [],
-      summary: summarize([]),
+      results,
+      summary: summarize(results),
     };
   }
 
   const results: CaseResult[] = [];
   const info = session.channel.info;
   let shared: Promise<Credential> | undefined;
+  const counters = new Map<string, number>();
   let lost: string | undefined;
   options.onStart?.(cases.length);
 
@@ -114,14 +118,14 @@ export async function runConformance(
       const result = lost
         ? failed(test, 0, new ConformanceFailure('a key that answers', lost), [])
         : await runCase(test, profile, session, options, () => {
-            shared ??= new TestContext(contextOptions(profile, session, () => shared!))
+            shared ??= new TestContext(contextOptions(profile, session, () => shared!, counters))
               .register('the key handle shared by the run')
               .catch((error: unknown) => {
                 shared = undefined;
                 throw error;
               });
             return shared;
-          }, () => frames);
+          }, counters, () => frames);
       results.push(result);
       options.onResult?.(result);
       if (result.status === 'fail' && !lost) lost = await recover(session);
@@ -149,8 +153,14 @@ export async function runConformance(
   };
 }
 
-function contextOptions(profile: Profile, session: Session, credential: () => Promise<Credential>) {
+function contextOptions(
+  profile: Profile,
+  session: Session,
+  credential: () => Promise<Credential>,
+  counters: Map<string, number>,
+) {
   return {
+    counters,
     profile,
     presence: session.presence,
     target: () => session,
@@ -167,6 +177,7 @@ async function runCase(
   session: Session,
   options: RunOptions,
   sharedCredential: () => Promise<Credential>,
+  counters: Map<string, number>,
   frames: () => FrameLine[],
 ): Promise<CaseResult> {
   const started = performance.now();
@@ -177,7 +188,7 @@ async function runCase(
     if (reason) return { ...base, status: 'skip', ms: 0, reason };
   }
 
-  const ctx = new TestContext(contextOptions(profile, session, sharedCredential));
+  const ctx = new TestContext(contextOptions(profile, session, sharedCredential, counters));
   let timer: NodeJS.Timeout | undefined;
   const limit = options.caseTimeoutMs ?? 60_000;
   try {
