@@ -129,7 +129,8 @@ export class VirtualKey {
 
   /**
    * An in-process host connection served by this key (a memory pair). Several may be open;
-   * each gets the replies to its own requests. Throws TransportError after close().
+   * each gets the replies to its own requests. An open connection keeps the event loop
+   * alive: close it, or the key. Throws TransportError after close().
    */
   connect(): HidConnection {
     if (this.closed) throw new TransportError('closed', 'virtual-key: closed');
