@@ -5,6 +5,7 @@ import { countersCommand } from './counters.js';
 import { historyCommand } from './history.js';
 import { reportCommand } from './report.js';
 import { clientCommand } from './client.js';
+import { conformanceCommand } from './conformance.js';
 import { devicesCommand } from './devices.js';
 import { serveCommand } from './serve.js';
 import { virtualKeyCommand } from './virtual-key.js';
@@ -15,4 +16,5 @@ export const commands: CommandModule<object, any>[] = [
   devicesCommand,
   checkCommand,
   virtualKeyCommand,
-  serveCommand, clientCommand, countersCommand, historyCommand, reportCommand];
+  serveCommand, clientCommand, countersCommand, historyCommand, reportCommand,
+  conformanceCommand];
