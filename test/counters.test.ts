@@ -181,4 +181,39 @@ describe('keybench counters across a SIGKILLed virtual key', () => {
     expect(text.stdout).toContain('Regressions (1):');
     expect(text.stdout).toContain(regression.message);
   });
+
+  it('keeps every stored observation when the counters process itself is killed', async () => {
+    const good = await key([]);
+    const db = join(dir, 'history.db');
+    const running = startCounters([
+      '--device',
+      `udp:127.0.0.1:${good.port}`,
+      '--db',
+      db,
+      '--rounds',
+      '100000',
+    ]);
+    await until(() => storedSigns(db) >= 10, 20_000, '10 stored signatures');
+    const reader = openHistory(db);
+    const pid = reader.runs()[0]!.pid!;
+    reader.close();
+    process.kill(pid, 'SIGKILL');
+    const killed = await running;
+    expect(killed.signal).toBe('SIGKILL');
+
+    const store = openHistory(db);
+    try {
+      const [run] = store.runs();
+      expect(run).toMatchObject({ status: 'running', endedAt: null });
+      const values = store
+        .counterObservations({ runId: run!.id })
+        .filter((o) => o.event === 'sign');
+      expect(values.length).toBeGreaterThanOrEqual(10);
+    } finally {
+      store.close();
+    }
+    const history = await runCli(['history', '--db', db]);
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/#1\s+counters\s+\S+\s+unfinished\s+interrupted/);
+  });
 });

@@ -28,6 +28,20 @@ export function resolveDevice(store: HistoryStore, text: string) {
   return device;
 }
 
+/**
+ * A run still marked `running` whose process is gone was killed half-way: what it stored is
+ * kept, but it never finished. (A pid reused by another process reads as still running.)
+ */
+function statusOf(run: { status: string; pid: number | null }): string {
+  if (run.status !== 'running' || run.pid === null) return run.status;
+  try {
+    process.kill(run.pid, 0);
+    return 'running';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'interrupted';
+  }
+}
+
 const duration = (start: string, end: string | null) =>
   end === null ? 'unfinished' : `${((Date.parse(end) - Date.parse(start)) / 1000).toFixed(1)} s`;
 
@@ -83,7 +97,7 @@ export const historyCommand: CommandModule<object, HistoryArgs> = {
           r.command + (r.profile ? ` (${r.profile})` : ''),
           r.startedAt,
           duration(r.startedAt, r.endedAt),
-          r.status,
+          statusOf(r),
           r.deviceIds.map((id) => `#${id}`).join(' '),
           String(r.observations + r.conformanceResults + r.checks),
           r.regressions === 0 ? '0' : out.style('red', String(r.regressions)),
