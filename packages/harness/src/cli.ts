@@ -26,7 +26,17 @@ export function buildCli(argv: string[]) {
     });
 }
 
+/** A reader that went away (`keybench … | head`) is not an error: stop quietly. */
+function exitQuietlyOnEpipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 async function main(): Promise<void> {
+  exitQuietlyOnEpipe(process.stdout);
+  exitQuietlyOnEpipe(process.stderr);
   try {
     await buildCli(hideBin(process.argv)).parseAsync();
   } catch (error) {
