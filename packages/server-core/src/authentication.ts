@@ -108,20 +108,25 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
     signRequest.appId ?? candidate.appId, options);
 
   const publicKey = decodePublicKey(registration.publicKey);
-  if (!engine.isValidPoint(publicKey)) {
-    throw new U2fError('BAD_PUBLIC_KEY', 'registration.publicKey: not a point on P-256', {
-      field: 'registration.publicKey', expected: 'P-256 point', actual: 'off the curve' });
-  }
   const signatureData = websafeDecode(signatureDataText, 'response.signatureData');
   options.trace?.('signatureData', { hex: toHex(signatureData), keyHandle: keyHandleText });
   const data = parseSignatureData(signatureData);
-  verifyAuthenticationSignature({
-    appParam: cachedAppParam(appId, engine),
-    flagsAndCounter: data.flagsAndCounter,
-    challengeParam: engine.sha256(clientData.bytes),
-    publicKey,
-    signature: data.signature,
-  }, engine);
+  try {
+    verifyAuthenticationSignature({
+      appParam: cachedAppParam(appId, engine),
+      flagsAndCounter: data.flagsAndCounter,
+      challengeParam: engine.sha256(clientData.bytes),
+      publicKey,
+      signature: data.signature,
+    }, engine);
+  } catch (error) {
+    // Checked only on failure: a valid signature proves the key is a good point.
+    if (!engine.isValidPoint(publicKey)) {
+      throw new U2fError('BAD_PUBLIC_KEY', 'registration.publicKey: not a point on P-256', {
+        field: 'registration.publicKey', expected: 'P-256 point', actual: 'off the curve' });
+    }
+    throw error;
+  }
 
   if (options.requireUserPresence !== false && (data.userPresence & USER_PRESENCE.TUP) === 0) {
     const flags = `0x${data.userPresence.toString(16).padStart(2, '0')}`;

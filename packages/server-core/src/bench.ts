@@ -40,7 +40,6 @@ export async function runServerCoreBench(o: { iterations?: number } = {}):
   }
 
   const auth = buildAuthentications(Math.min(iterations, 256));
-  const registrations = await buildRegistrations(Math.min(iterations, 1000));
 
   const rawVerify = (i: number): void => {
     const m = auth.raw[i % auth.raw.length]!;
@@ -52,24 +51,23 @@ export async function runServerCoreBench(o: { iterations?: number } = {}):
     completeAuthentication(auth.request, auth.responses[i % auth.responses.length]!,
       [auth.registration]);
   };
+
+  // The machine is shared: each ceremony runs interleaved with raw verification in small
+  // blocks, timed in CPU time, so outside load skews neither the rates nor their ratios.
+  // The ceremonies get separate phases so one's garbage is not collected on the other's clock.
+  const authTimes = compare(iterations, rawVerify, authenticate);
+
+  // Built only now, so the garbage of building them is not collected during the first phase.
+  const registrations = await buildRegistrations(Math.min(iterations, 1000));
   const register = (i: number): void => {
     const r = registrations[i % registrations.length]!;
     completeRegistration(r.request, r.response);
   };
-
-  // The machine is shared: interleave the measurements in rounds and keep each one's best
-  // round, so a burst of outside load does not skew one ratio.
-  const rounds = 3;
-  const perRound = Math.max(1, Math.ceil(iterations / rounds));
-  let rawVerifyPerSec = 0;
-  let completeAuthenticationPerSec = 0;
-  let completeRegistrationPerSec = 0;
-  for (let round = 0; round < rounds; round++) {
-    rawVerifyPerSec = Math.max(rawVerifyPerSec, rate(perRound, rawVerify));
-    completeAuthenticationPerSec = Math.max(completeAuthenticationPerSec,
-      rate(perRound, authenticate));
-    completeRegistrationPerSec = Math.max(completeRegistrationPerSec, rate(perRound, register));
-  }
+  const regTimes = compare(iterations, rawVerify, register);
+  const rawVerifyPerSec = Math.round((2 * iterations) /
+    (authTimes.rawSeconds + regTimes.rawSeconds));
+  const completeAuthenticationPerSec = Math.round(iterations / authTimes.seconds);
+  const completeRegistrationPerSec = Math.round(iterations / regTimes.seconds);
 
   const nobleIterations = Math.max(10, Math.floor(iterations / 20));
   const nobleAuthenticationPerSec = rate(nobleIterations, (i) => {
@@ -79,6 +77,36 @@ export async function runServerCoreBench(o: { iterations?: number } = {}):
 
   return { rawVerifyPerSec, completeAuthenticationPerSec, completeRegistrationPerSec,
     nobleAuthenticationPerSec };
+}
+
+/** Runs `raw` and `run` `count` times each, alternating blocks; CPU seconds of each. */
+function compare(count: number, raw: (i: number) => void, run: (i: number) => void):
+  { rawSeconds: number; seconds: number } {
+  // Warm-up: V8 needs a couple of thousand calls before the ceremony code is fully optimised.
+  for (let i = 0; i < Math.min(2000, Math.max(300, count)); i++) {
+    raw(i);
+    run(i);
+  }
+  const block = 100;
+  let rawSeconds = 0;
+  let seconds = 0;
+  for (let done = 0; done < count; done += block) {
+    const n = Math.min(block, count - done);
+    rawSeconds += timed(n, done, raw);
+    seconds += timed(n, done, run);
+  }
+  return { rawSeconds, seconds };
+}
+
+/**
+ * CPU seconds (user + system, this process) taken by `count` runs starting at `from`. CPU
+ * time rather than wall time: on a shared machine the process is often descheduled.
+ */
+function timed(count: number, from: number, run: (i: number) => void): number {
+  const start = process.cpuUsage();
+  for (let i = from; i < from + count; i++) run(i);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 function rate(count: number, run: (i: number) => void): number {

@@ -78,51 +78,66 @@ export function expectTag(element: DerElement, tag: number, field: string,
   }
 }
 
+/** Largest INTEGER content of a P-256 r or s: 32 bytes plus a leading zero. */
+const MAX_INTEGER_LENGTH = 33;
+
 /**
  * Checks that `der` is exactly one canonical ECDSA-Sig-Value (RFC 3279):
- * `SEQUENCE { INTEGER r, INTEGER s }`, minimal lengths, each integer positive, 1..33 bytes,
- * no superfluous leading zero, and nothing after the SEQUENCE. High S is allowed (U2F keys
- * produce it). The range 1..n-1 is left to the verifying engine.
+ * `SEQUENCE { INTEGER r, INTEGER s }`, short-form lengths (a P-256 signature never needs a
+ * long form, so one is non-minimal), each integer positive, 1..33 bytes, no superfluous
+ * leading zero, and nothing after the SEQUENCE. High S is allowed (U2F keys produce it). The
+ * range 1..n-1 is left to the verifying engine. Runs on every authentication, so it reads
+ * indices directly instead of allocating readers.
  *
  * @throws U2fError with `code`, naming `field`.
  */
 export function checkEcdsaDer(der: Uint8Array, field: string, code: U2fErrorCode): void {
-  const outer = new ByteReader(der, field, code);
-  const seq = readDerElement(outer, field, code);
-  expectTag(seq, DER_TAG.SEQUENCE, field, code);
-  outer.end(`${field} SEQUENCE`);
+  const fail = (what: string, expected: string, actual: string): U2fError =>
+    new U2fError(code, `${field}: ${what}, expected ${expected}`, { field, expected, actual });
+  const hex = (n: number): string => `0x${n.toString(16).padStart(2, '0')}`;
 
-  const inner = new ByteReader(seq.content, field, code);
+  const end = der.length;
+  if (end < 2) throw fail(`${end} byte(s)`, 'a DER SEQUENCE', `${end} bytes`);
+  const tag = der[0] as number;
+  if (tag !== DER_TAG.SEQUENCE) throw fail(`DER tag ${hex(tag)}`, '0x30', hex(tag));
+  const length = der[1] as number;
+  if (length & 0x80) {
+    throw fail(`SEQUENCE length ${hex(length)}`, 'a short-form length', hex(length));
+  }
+  if (2 + length > end) {
+    throw fail(`SEQUENCE of ${length} bytes with ${end - 2} left`, `${length} bytes`,
+      String(end - 2));
+  }
+  if (2 + length < end) {
+    throw fail(`${end - 2 - length} trailing byte(s) after the SEQUENCE`, 'none',
+      String(end - 2 - length));
+  }
+
+  let at = 2;
   for (const part of ['r', 's']) {
     const name = `${field}.${part}`;
-    const int = readDerElement(inner, name, code);
-    expectTag(int, DER_TAG.INTEGER, name, code);
-    checkPositiveInteger(int.content, name, code);
+    if (at + 2 > end) throw fail(`INTEGER ${name} missing`, 'INTEGER r and s', 'end of data');
+    const intTag = der[at] as number;
+    if (intTag !== DER_TAG.INTEGER) {
+      throw fail(`${name} has DER tag ${hex(intTag)}`, '0x02 (INTEGER)', hex(intTag));
+    }
+    const size = der[at + 1] as number;
+    if (size === 0 || size > MAX_INTEGER_LENGTH) {
+      throw fail(`${name} is an INTEGER of ${size & 0x7f}${size & 0x80 ? ' (long form)' : ''} ` +
+        'bytes', '1..33 bytes', hex(size));
+    }
+    if (at + 2 + size > end) {
+      throw fail(`${name} of ${size} bytes runs past the SEQUENCE`, `${size} bytes`,
+        String(end - at - 2));
+    }
+    const first = der[at + 2] as number;
+    if (first & 0x80) throw fail(`${name} is negative`, 'a positive INTEGER', 'negative');
+    if (first === 0 && size > 1 && ((der[at + 3] as number) & 0x80) === 0) {
+      throw fail(`${name} has a superfluous leading zero`, 'minimal encoding', 'leading 0x00');
+    }
+    at += 2 + size;
   }
-  inner.end(`${field}.s`);
-}
-
-function checkPositiveInteger(value: Uint8Array, field: string, code: U2fErrorCode): void {
-  const first = value[0];
-  if (first === undefined || value.length > 33) {
-    throw new U2fError(code, `${field}: INTEGER of ${value.length} bytes, expected 1..33`, {
-      field,
-      expected: '1..33 bytes',
-      actual: String(value.length),
-    });
-  }
-  if (first & 0x80) {
-    throw new U2fError(code, `${field}: negative INTEGER, expected a positive one`, {
-      field,
-      expected: 'positive',
-      actual: 'negative',
-    });
-  }
-  if (first === 0 && value.length > 1 && ((value[1] as number) & 0x80) === 0) {
-    throw new U2fError(code, `${field}: INTEGER with a superfluous leading zero`, {
-      field,
-      expected: 'minimal encoding',
-      actual: 'leading 0x00',
-    });
+  if (at !== end) {
+    throw fail(`${end - at} byte(s) after s inside the SEQUENCE`, 'none', String(end - at));
   }
 }

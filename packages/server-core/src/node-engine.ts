@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 
 import { BoundedCache, type CryptoEngine } from './engine.js';
-import { nobleEngine } from './noble-engine.js';
+import { isOnP256 } from './p256-point.js';
 
 /** The DER SubjectPublicKeyInfo header for an uncompressed P-256 point (server.md 1.1). */
 const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
@@ -46,12 +46,12 @@ export const nodeEngine: CryptoEngine = Object.freeze({
   },
 
   // Importing a KeyObject costs more than a verification (~110 µs on OpenSSL 3), so a point
-  // that is not cached yet is checked with noble's curve equation (~10 µs) instead.
+  // that is not cached yet is checked against the curve equation in BigInt instead.
   isValidPoint(point: Uint8Array): boolean {
     if (point.length !== 65 || point[0] !== 0x04) return false;
     const cached = keyCache.get(cacheId(point));
     if (cached !== undefined) return cached !== null;
-    return nobleEngine.isValidPoint(point);
+    return isOnP256(point);
   },
 
   verifyP256(point: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
