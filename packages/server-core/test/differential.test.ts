@@ -1,7 +1,10 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 
 import { p256 } from '@noble/curves/nist.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
+import { isOnP256 } from '../src/p256-point.js';
 
 import {
   appParam, authenticationSignedBytes, checkEcdsaDer, nobleEngine, nodeEngine,
@@ -138,5 +141,27 @@ describe('node and noble engines agree', () => {
     }
     expect(nodeEngine.isValidPoint(good)).toBe(true);
     expect(nodeEngine.isValidPoint(offCurve)).toBe(false);
+  });
+
+  it('on the BigInt curve check and noble, for real, mutated and random points', () => {
+    const real = Array.from({ length: 20 }, () => pointOf(generateKeyPairSync('ec',
+      { namedCurve: 'prime256v1' }).publicKey));
+    fc.assert(fc.property(fc.nat({ max: 19 }), fc.nat({ max: 64 }), fc.nat({ max: 255 }),
+      (which, at, value) => {
+        const point = new Uint8Array(real[which]!);
+        expect(isOnP256(point)).toBe(true);
+        point[at] = value;
+        expect(isOnP256(point)).toBe(nobleEngine.isValidPoint(point));
+      }), { numRuns: 300 });
+    fc.assert(fc.property(fc.uint8Array({ minLength: 65, maxLength: 65 }), (point) => {
+      point[0] = 4;
+      expect(isOnP256(point)).toBe(nobleEngine.isValidPoint(point));
+    }), { numRuns: 200 });
+    const p = hex('ffffffff00000001000000000000000000000000ffffffffffffffffffffffff');
+    const overflow = new Uint8Array(65);
+    overflow[0] = 4;
+    overflow.set(p, 1);
+    expect(isOnP256(overflow)).toBe(false);
+    expect(nobleEngine.isValidPoint(overflow)).toBe(false);
   });
 });
