@@ -74,9 +74,10 @@ export function lineChart(input: LineChartInput): string {
     width - MARGIN.right,
     8,
   );
+  // Counters live far from 0 on a used key: the y axis spans the data, not 0..max.
   const y = linearScale(
-    Math.min(...ys, 0),
-    Math.max(...ys, 1),
+    ys.length ? Math.min(...ys) : 0,
+    ys.length ? Math.max(...ys) : 1,
     height - MARGIN.bottom,
     MARGIN.top,
     5,
