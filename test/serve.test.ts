@@ -167,20 +167,29 @@ describe('keybench serve and keybench client as processes', () => {
     if (!(await hasCurl())) context.skip('curl is not installed');
     const server = await startServe(['--db', tempDb()]);
     const device = await key();
-    const curl = async (...args: string[]) => (await run('curl', ['-sS', '--max-time', '10', ...args])).stdout;
+    // A failure names the curl call and shows the server's log, so it can be read afterwards.
+    const curl = async (...args: string[]) => {
+      try {
+        return (await run('curl', ['-sS', '--max-time', '10', ...args])).stdout;
+      } catch (error) {
+        throw new Error(`curl ${args.join(' ').slice(0, 200)} failed: ${(error as Error).message}\n` +
+          `server log:\n${server.stderr()}`);
+      }
+    };
 
     const request = JSON.parse(await curl(`${server.url}/enroll`));
     const { response, keyHandle } = await registerWith(device, request);
-    expect(await curl(`${server.url}/bind`, '-d', `data=${JSON.stringify(response)}`)).toBe('true');
+    const bound = await curl(`${server.url}/bind`, '-d', `data=${JSON.stringify(response)}`);
+    expect(bound, server.stderr()).toBe('true');
 
     const sign = JSON.parse(await curl(`${server.url}/sign`));
     const signed = await signWith(device, sign, keyHandle);
     const verified = JSON.parse(await curl(`${server.url}/verify`, '-d', `data=${JSON.stringify(signed)}`));
-    expect(verified).toEqual({ keyHandle, touch: 1, counter: 1 });
+    expect(verified, server.stderr()).toEqual({ keyHandle, touch: 1, counter: 1 });
 
     const rejected = await curl('-w', '\n%{http_code}', `${server.url}/verify`, '-d', `data=${JSON.stringify(signed)}`);
     const [body, status] = rejected.split('\n');
-    expect(status).toBe('400');
+    expect(status, rejected).toBe('400');
     expect(JSON.parse(body!)).toMatchObject({ error: 'CHALLENGE_UNKNOWN' });
   });
 
