@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -234,6 +234,17 @@ describe('keybench serve and keybench client as processes', () => {
 
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, message: expect.stringContaining('unreachable') });
+  });
+
+  it('serve: a --db that is not a database exits 2 and is left as it was', async () => {
+    const db = tempDb();
+    writeFileSync(db, 'not a database, some notes\n');
+
+    const result = await runCli(['serve', '--port', '0', '--db', db]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`cannot use ${db} as the server database`);
+    expect(readFileSync(db, 'utf8')).toBe('not a database, some notes\n');
   });
 
   it('serve: a port in use exits 2', async () => {

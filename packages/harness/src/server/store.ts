@@ -84,21 +84,27 @@ export class ServerStore {
 
   /**
    * Opens (creating if needed) the database at `file`; `:memory:` for a private one.
-   * Throws the SQLite error when the file cannot be opened or is not a database.
+   * Throws an Error naming the file when it cannot be opened or is not a database; such a
+   * file is left as it was.
    */
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
+    let db: Database.Database | undefined;
     try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (error) {
-      this.db.close();
-      throw error;
+      db?.close();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`serve: cannot use ${file} as the server database: ${reason}`, {
+        cause: error,
+      });
     }
+    this.db = db;
   }
 
   /** The keys of `username` under `appId`, oldest first. */
