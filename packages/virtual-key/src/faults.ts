@@ -236,7 +236,9 @@ export function isFaultName(name: string): name is FaultName {
  * not fit the fault (a probability outside 0..1, a negative count).
  */
 export function parseFault(text: string): FaultSpec {
-  const [name = '', raw] = text.split('=', 2) as [string, string | undefined];
+  const separator = text.indexOf('=');
+  const name = separator < 0 ? text : text.slice(0, separator);
+  const raw = separator < 0 ? undefined : text.slice(separator + 1);
   if (!isFaultName(name)) {
     throw new RangeError(
       `fault: unknown fault "${name}"; known faults: ${Object.keys(FAULTS).join(', ')}`,
@@ -252,6 +254,13 @@ export function parseFault(text: string): FaultSpec {
   return { name, value };
 }
 
+/**
+ * Upper bounds of `ms` and `count` values: Node's timers hold at most 2^31-1 ms (a longer
+ * delay fires at once, with a warning), and a flood of more than 65535 reports per reply
+ * would only exhaust the key's memory.
+ */
+export const FAULT_VALUE_LIMIT = Object.freeze({ MS: 0x7fffffff, COUNT: 0xffff } as const);
+
 /** Throws RangeError when `value` does not fit fault `name`. */
 export function checkFaultValue(name: FaultName, value: number): void {
   const kind: FaultValueKind = FAULTS[name].value;
@@ -265,6 +274,12 @@ export function checkFaultValue(name: FaultName, value: number): void {
   if ((kind === 'after' || kind === 'count' || kind === 'ms') &&
     !(Number.isInteger(value) && value >= 0)) {
     throw new RangeError(`fault: ${name} expects a non-negative integer, got ${value}`);
+  }
+  if (kind === 'ms' && value > FAULT_VALUE_LIMIT.MS) {
+    throw new RangeError(`fault: ${name} expects at most ${FAULT_VALUE_LIMIT.MS} ms, got ${value}`);
+  }
+  if (kind === 'count' && value > FAULT_VALUE_LIMIT.COUNT) {
+    throw new RangeError(`fault: ${name} expects at most ${FAULT_VALUE_LIMIT.COUNT}, got ${value}`);
   }
 }
 

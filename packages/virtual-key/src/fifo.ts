@@ -25,6 +25,12 @@ export const FIFO_CMD = Object.freeze({
 /** The u32 values that go with QUIT and INTERRUPT. */
 export const FIFO_VALUE = Object.freeze({ QUIT: 3, TOUCH: 199 } as const);
 
+/**
+ * Longest payload accepted. Real requests carry 0, 4 or 64 bytes; a longer `len` means the
+ * stream is out of step (or a host lies), and waiting for 4 GiB would only eat memory.
+ */
+export const FIFO_MAX_PAYLOAD = 4096;
+
 export interface FifoServer {
   /** `PREFIX + "in"` and `PREFIX + "out"`. */
   readonly paths: { readonly in: string; readonly out: string };
@@ -98,6 +104,12 @@ export function serveFifo(
     try {
       cmd = reader.u32le('fifo cmd');
       const length = reader.u32le('fifo len');
+      if (length > FIFO_MAX_PAYLOAD) {
+        log(`fifo: request cmd ${cmd} claims ${length} bytes (at most ${FIFO_MAX_PAYLOAD}), ` +
+          `${buffered.length} buffered bytes discarded`);
+        buffered = Buffer.alloc(0);
+        return false;
+      }
       payload = reader.take(length, 'fifo payload');
     } catch (error) {
       if (error instanceof ShortReadError) return false;

@@ -2,6 +2,7 @@ export { VirtualKey, type VirtualKeyOptions } from './virtual-key.js';
 export { type PresenceMode, PRESENCE_MODES } from './presence.js';
 export {
   FAULTS,
+  FAULT_VALUE_LIMIT,
   parseFault,
   isFaultName,
   type FaultName,
@@ -15,4 +16,4 @@ export { StateFileError, type CounterMode } from './state.js';
 export { DEVICE_TIMING } from './channel.js';
 export { DEVICE_SW } from './u2f.js';
 export { KEY_HANDLE_LENGTH } from './key-handle.js';
-export { serveFifo, FIFO_CMD, FIFO_VALUE, type FifoServer } from './fifo.js';
+export { serveFifo, FIFO_CMD, FIFO_MAX_PAYLOAD, FIFO_VALUE, type FifoServer } from './fifo.js';

@@ -40,6 +40,11 @@ const VERSION = 1;
 const isU32 = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
 
+/** A plain object from credential id (16 bytes as hex) to u32; arrays and null are not. */
+const isCounterMap = (value: unknown): value is Record<string, number> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) &&
+  Object.entries(value).every(([id, counter]) => /^[0-9a-f]{32}$/.test(id) && isU32(counter));
+
 /**
  * Reads a state file. Returns undefined when it does not exist; throws StateFileError when
  * it cannot be read or is not a valid state (the file is never rewritten in that case).
@@ -74,10 +79,10 @@ export function readState(file: string): KeyState | undefined {
   }
   if (!isU32(json.counter)) throw new StateFileError(file, 'counter must be a u32');
 
-  const counters = json.counters ?? {};
-  if (typeof counters !== 'object' || counters === null ||
-    !Object.values(counters).every(isU32)) {
-    throw new StateFileError(file, 'counters must map credential ids to u32 values');
+  // Optional (absent in hand-written files), but when present a map of 32-hex-digit ids.
+  const counters = json.counters === undefined ? {} : json.counters;
+  if (!isCounterMap(counters)) {
+    throw new StateFileError(file, 'counters must map credential ids (32 hex digits) to u32s');
   }
 
   const settings = json.settings as KeyState['settings'] | undefined;
@@ -88,21 +93,23 @@ export function readState(file: string): KeyState | undefined {
   }
 
   const attestation = json.attestation as { certificatePem?: unknown; privateKeyPem?: unknown };
+  const { certificatePem, privateKeyPem } = attestation ?? {};
+  if (typeof certificatePem !== 'string' || typeof privateKeyPem !== 'string') {
+    throw new StateFileError(file, 'attestation must hold certificatePem and privateKeyPem');
+  }
   let loaded: Attestation;
   try {
-    loaded = loadAttestation(
-      String(attestation?.certificatePem),
-      String(attestation?.privateKeyPem),
-    );
+    loaded = loadAttestation(certificatePem, privateKeyPem);
   } catch (error) {
-    throw new StateFileError(file, `attestation: ${(error as Error).message}`, { cause: error });
+    // loadAttestation's messages start with "attestation: " already.
+    throw new StateFileError(file, (error as Error).message, { cause: error });
   }
 
   return {
     masterSecret: new Uint8Array(Buffer.from(masterSecret, 'hex')),
     attestation: loaded,
     counter: json.counter,
-    counters: { ...(counters as Record<string, number>) },
+    counters: { ...counters },
     settings: { keyHandleLength: settings.keyHandleLength, counterMode: settings.counterMode },
   };
 }

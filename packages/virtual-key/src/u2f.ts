@@ -15,6 +15,8 @@ import { nonCanonicalDer, publicKeyOf, signDer } from './signature.js';
 export const DEVICE_SW = Object.freeze({
   /** ISO 7816 "not enough memory space": the counter is exhausted at 0xffffffff. */
   COUNTER_EXHAUSTED: 0x6a84,
+  /** ISO 7816 "memory failure": the new counter could not be saved, so nothing is signed. */
+  MEMORY_FAILURE: 0x6581,
 } as const);
 
 /** The reply to one APDU and a one-line summary for the log. */
@@ -137,7 +139,14 @@ export class U2fDevice {
 
     const credentialId = Buffer.from(sha256(concat(appParam, keyHandle)).subarray(0, 16))
       .toString('hex');
-    const counter = this.counters.next(credentialId);
+    let counter: number | undefined;
+    try {
+      counter = this.counters.next(credentialId);
+    } catch (error) {
+      // A signature never leaves before its counter is on disk (issue 5, State).
+      const reason = error instanceof Error ? error.message : String(error);
+      return this.status(DEVICE_SW.MEMORY_FAILURE, `${name} (counter not saved: ${reason})`);
+    }
     if (counter === undefined) return this.status(DEVICE_SW.COUNTER_EXHAUSTED, name);
 
     const userPresence = touched && !this.faults.strikes('presence-bit-clear') ? 0x01 : 0x00;

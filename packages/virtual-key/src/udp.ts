@@ -1,4 +1,5 @@
 import { createSocket, type RemoteInfo } from 'node:dgram';
+import { isIP } from 'node:net';
 
 import { REPORT_SIZE } from '@keybench/hid-transport';
 
@@ -24,7 +25,8 @@ export interface UdpServer {
  * Serves `key` over UDP, one 64-byte report per datagram, no report id (the simulated
  * firmware convention). Replies go to each datagram's sender, or with `replyPort` to
  * host:replyPort (the SoloKeys simulator convention: device 8111, host 7112). Binds to
- * 127.0.0.1 by default. Rejects with the socket error (e.g. EADDRINUSE) when binding fails.
+ * 127.0.0.1 by default. Throws RangeError for a bad port, TypeError for a host that is not
+ * an IP address; rejects with the socket error (e.g. EADDRINUSE) when binding fails.
  */
 export function serveUdp(
   key: VirtualKey,
@@ -32,6 +34,10 @@ export function serveUdp(
 ): Promise<UdpServer> {
   const host = options.host ?? '127.0.0.1';
   const { port, replyPort } = options;
+  // An address, never a name: resolving a name would send a DNS query off this machine.
+  if (isIP(host) === 0) {
+    throw new TypeError(`udp: host must be an IP address (e.g. 127.0.0.1), got "${host}"`);
+  }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`udp: port must be 0..65535, got ${port}`);
   }
@@ -40,7 +46,7 @@ export function serveUdp(
     throw new RangeError(`udp: reply port must be 1..65535, got ${replyPort}`);
   }
 
-  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
   const onMessage = (message: Buffer, sender: RemoteInfo) => {
     if (message.length !== REPORT_SIZE) {
       if (message.toString('latin1') === UDP_CONTROL.PRESS) {

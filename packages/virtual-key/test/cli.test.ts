@@ -89,4 +89,22 @@ describe('keybench virtual-key', () => {
     expect(await fault.exited).toBe(2);
     expect(fault.output().stderr).toMatch(/unknown fault "no-such-fault"/);
   });
+
+  it('exits 2 naming the flag for bad values (no port is bound, no name resolved)', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'keybench-cli-'));
+    const cases: [string[], RegExp][] = [
+      [['--udp', '0', '--key-handle-length', '0'], /keyHandleLength must be 1\.\.255, got 0/],
+      [['--udp', '0', '--key-handle-length', 'abc'], /keyHandleLength must be 1\.\.255/],
+      [['--udp', '0', '--fault', 'counter-wrap=-1'], /counter-wrap expects a u32/],
+      [['--udp', '70000'], /port must be 0\.\.65535, got 70000/],
+      [['--udp', '0', '--host', 'localhost'], /host must be an IP address/],
+    ];
+    // Side by side: each process start costs about a second.
+    const runs = cases.map(([args]) => run(args));
+    for (const [i, [, message]] of cases.entries()) {
+      expect(await runs[i]!.exited).toBe(2);
+      expect(runs[i]!.output().stderr).toMatch(message);
+      expect(runs[i]!.output().stdout).not.toMatch(/listening/);
+    }
+  });
 });

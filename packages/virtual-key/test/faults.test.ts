@@ -61,6 +61,14 @@ describe('parseFault', () => {
     expect(() => parseFault('slow-reply=abc')).toThrow(/expects a number/);
   });
 
+  it('refuses extra "=" parts and values no timer or memory can hold', () => {
+    expect(() => parseFault('counter-wrap=1=2')).toThrow(/expects a number, got "1=2"/);
+    expect(() => parseFault('slow-reply=3000000000')).toThrow(/at most 2147483647 ms/);
+    expect(() => parseFault('keepalive-flood=1e9')).toThrow(/at most 65535/);
+    expect(() => parseFault('counter-wrap=-1')).toThrow(/u32 start value/);
+    expect(parseFault('keepalive-flood=65535')).toEqual({ name: 'keepalive-flood', value: 65535 });
+  });
+
   it('documents every fault with its effect and the bug it imitates', () => {
     for (const [name, definition] of Object.entries(FAULTS)) {
       expect(definition.effect.length, name).toBeGreaterThan(20);

@@ -35,6 +35,11 @@ class FifoHost {
     });
   }
 
+  /** Writes bytes as they are, lying headers included. */
+  raw(bytes: Uint8Array): void {
+    this.writer.write(bytes);
+  }
+
   request(cmd: number, payload: Uint8Array = new Uint8Array(0)): void {
     const header = Buffer.alloc(8);
     header.writeUInt32LE(cmd, 0);
@@ -157,6 +162,16 @@ describe('FIFO emulator protocol', () => {
 
     host.request(2, u32(3));
     await expect(server!.done).resolves.toBeUndefined();
+  });
+
+  it('drops a request whose length lies (4 GiB) and keeps serving', async () => {
+    const { open } = await start();
+    const host = open();
+    host.raw(Buffer.concat([u32(4), u32(0xffffffff)]));
+    // Let the server read the lying header on its own before the next request arrives.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    host.request(5);
+    expect(toHex(await host.take(8))).toBe('0500000000000000');
   });
 
   it('answers thousands of polls a second without busy-waiting', async () => {

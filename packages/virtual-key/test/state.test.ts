@@ -1,4 +1,11 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,6 +81,57 @@ describe('state file', () => {
       expect((error as Error).message).toContain(stateFile);
       expect(readFileSync(stateFile, 'utf8')).toBe(content);
     }
+  });
+
+  it('refuses wrong types and missing fields, naming the file and the field', async () => {
+    const stateFile = temp();
+    await (await bench({ stateFile })).close();
+    const good = JSON.parse(readFileSync(stateFile, 'utf8')) as Record<string, unknown>;
+    const cases: [string, string | RegExp][] = [
+      ['', /not JSON/],
+      [JSON.stringify(good).slice(0, 40), /not JSON/],
+      ['[]', /format/],
+      [JSON.stringify({ ...good, counters: [7, 8] }), /counters/],
+      [JSON.stringify({ ...good, counters: null }), /counters/],
+      [JSON.stringify({ ...good, counters: { abc: 1 } }), /counters/],
+      [JSON.stringify({ ...good, counter: 2 ** 40 }), /counter must be a u32/],
+      [JSON.stringify({ ...good, counter: '5' }), /counter must be a u32/],
+      [JSON.stringify({ ...good, masterSecret: 5 }), /masterSecret/],
+      [JSON.stringify({ ...good, settings: 'x' }), /settings/],
+      [JSON.stringify({ ...good, attestation: undefined }), /attestation must hold/],
+      [JSON.stringify({ ...good, attestation: { certificatePem: 5 } }), /attestation must hold/],
+    ];
+    for (const [content, why] of cases) {
+      writeFileSync(stateFile, content);
+      const error = await VirtualKey.create({ stateFile }).catch((e: unknown) => e);
+      expect(error, content).toBeInstanceOf(StateFileError);
+      expect((error as Error).message).toContain(stateFile);
+      expect((error as Error).message).toMatch(why);
+      expect((error as Error).message).not.toMatch(/attestation: attestation:/);
+      expect(readFileSync(stateFile, 'utf8')).toBe(content);
+    }
+  });
+
+  it('answers 6581 without a signature when the counter cannot be saved', async () => {
+    const stateFile = temp();
+    const key = await bench({ stateFile });
+    const cid = key.allocate();
+    const reg = parseRegistration(key.apdu(cid, registerApdu()));
+    expect(statusOf(key.apdu(cid, authenticateApdu(0x03, reg.keyHandle)))).toBe('9000');
+
+    // The state file's directory becomes unwritable: a directory sits where the file was.
+    rmSync(stateFile);
+    mkdirSync(stateFile);
+    const response = key.apdu(cid, authenticateApdu(0x03, reg.keyHandle));
+    expect(toHex(response)).toBe('6581');
+
+    // Once the file can be written again, the counter carries on above both attempts.
+    rmSync(stateFile, { recursive: true });
+    const after = key.apdu(cid, authenticateApdu(0x03, reg.keyHandle));
+    expect(statusOf(after)).toBe('9000');
+    expect(new DataView(after.buffer, after.byteOffset).getUint32(1)).toBe(3);
+    expect((JSON.parse(readFileSync(stateFile, 'utf8')) as { counter: number }).counter).toBe(3);
+    await key.close();
   });
 
   it('refuses an unreadable path with an error naming it', async () => {

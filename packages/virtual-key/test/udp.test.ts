@@ -84,6 +84,14 @@ describe('serveUdp', () => {
     expect(parseRegistration(payload.subarray(0, length)).reserved).toBe(0x05);
   });
 
+  it('refuses a host name (no DNS lookup) and ports out of range', async () => {
+    const key = await VirtualKey.create();
+    cleanup.push(() => key.close());
+    expect(() => serveUdp(key, { port: 0, host: 'localhost' })).toThrow(/must be an IP address/);
+    expect(() => serveUdp(key, { port: 70000 })).toThrow(RangeError);
+    expect(() => serveUdp(key, { port: 0, replyPort: 0 })).toThrow(RangeError);
+  });
+
   it('rejects with EADDRINUSE when the port is taken', async () => {
     const taken = await socket();
     const key = await VirtualKey.create();
