@@ -259,11 +259,11 @@ export class CtapHidChannel {
         if (!retry) {
           if (code === CTAPHID_ERR.INVALID_CHANNEL) this.needsResync = true;
           const tries = code === CTAPHID_ERR.CHANNEL_BUSY ? ` after ${attempt + 1} tries` : '';
-          throw new CtapHidError(
-            `${where}: device answered ERROR 0x${code.toString(16).padStart(2, '0')} ` +
-              `(${ctapHidErrorName(code)})${tries}`,
-            code,
-          );
+          // An ERROR with BCNT 0 names no code: it is kept as OTHER, and the message says so.
+          const what = reply.payload.length === 0
+            ? 'ERROR without a code byte (taken as OTHER)'
+            : `ERROR 0x${code.toString(16).padStart(2, '0')} (${ctapHidErrorName(code)})`;
+          throw new CtapHidError(`${where}: device answered ${what}${tries}`, code);
         }
         await sleep(pause, signal, where);
       }

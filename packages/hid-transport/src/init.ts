@@ -98,8 +98,9 @@ export async function negotiateChannel(
     }
 
     if (frame.cmd === CTAPHID.ERROR) {
-      const code = frame.data[0] ?? -1;
-      lastOddity = `ERROR ${ctapHidErrorName(code)}`;
+      const code = frame.data[0];
+      lastOddity =
+        code === undefined ? 'ERROR without a code byte' : `ERROR ${ctapHidErrorName(code)}`;
 
       // A key busy with another program's transaction answers INIT with CHANNEL_BUSY: wait
       // and ask again with a new nonce, a bounded number of times. Any other ERROR on the

@@ -75,15 +75,8 @@ export class Wire {
    * request nothing queued can be its answer: it is a duplicate, a stale reply or traffic
    * for another program. Returns how many were discarded.
    */
-  async discardQueued(maxReports = 512): Promise<number> {
-    let count = 0;
-    while (count < maxReports) {
-      const report = await this.receive(0, undefined);
-      if (!report) break;
-      count++;
-      this.note('drop', report, 'queued before the request, discarded');
-    }
-    return count;
+  discardQueued(maxReports = 512): Promise<number> {
+    return this.discard(0, 'queued before the request, discarded', maxReports);
   }
 
   /**
@@ -91,13 +84,31 @@ export class Wire {
    * `maxReports`), so stale replies left by another program or a timed-out request are gone.
    * Returns how many reports were discarded.
    */
-  async drain(quietMs: number, maxReports = 512): Promise<number> {
+  drain(quietMs: number, maxReports = 512): Promise<number> {
+    return this.discard(quietMs, 'stale, drained', maxReports);
+  }
+
+  /**
+   * Discards reports of any length until none comes for `quietMs`. A report of the wrong
+   * length does not end the discarding: a stale reply may be queued behind it.
+   */
+  private async discard(quietMs: number, note: string, maxReports: number): Promise<number> {
     let count = 0;
     while (count < maxReports) {
-      const report = await this.receive(quietMs, undefined);
+      let report: Uint8Array | null;
+      try {
+        report = await this.connection.read(Math.ceil(quietMs));
+      } catch (error) {
+        throw asTransportError(error, `${this.connection.description}: read failed`);
+      }
       if (!report) break;
       count++;
-      this.note('drop', report, 'stale, drained');
+      if (report.length === REPORT_SIZE) {
+        this.note('drop', report, note);
+      } else {
+        this.dropped++;
+        this.note('drop', report, `expected ${REPORT_SIZE} bytes, got ${report.length}`);
+      }
     }
     return count;
   }

@@ -161,6 +161,17 @@ describe('channel INIT', () => {
     );
   });
 
+  it('names an ERROR without a code byte on broadcast plainly when INIT times out', async () => {
+    const connection = new ScriptedConnection((_written, conn) => {
+      conn.push(report('ffffffff bf 0000'));
+    });
+    const error = await CtapHidChannel.open(connection, { initTimeoutMs: 40, readSliceMs: 10 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as Error).message).toMatch(/last unexpected frame: ERROR without a code byte/);
+  });
+
   it('times out when the device never answers INIT', async () => {
     const connection = new ScriptedConnection();
     const started = performance.now();

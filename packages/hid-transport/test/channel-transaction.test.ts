@@ -296,6 +296,40 @@ describe('channel transactions', () => {
     expect(await channel.ping(Uint8Array.of(0x11))).toEqual(Uint8Array.of(0x11));
   });
 
+  it('discards a stale reply queued behind a report of the wrong length', async () => {
+    const { connection } = fakeKey({ onRequest: echo });
+    const channel = await CtapHidChannel.open(connection, fast);
+    connection.push(new Uint8Array(10), ...message(CID, CTAPHID.PING, [0xee]));
+
+    expect(await channel.ping(Uint8Array.of(0x11))).toEqual(Uint8Array.of(0x11));
+    expect(channel.droppedReports).toBe(1);
+  });
+
+  it('says so when an ERROR frame carries no code byte', async () => {
+    const { connection } = fakeKey({
+      onRequest: ({ cid }) => [report(`${cid.toString(16).padStart(8, '0')} bf 0000`)],
+    });
+    const channel = await CtapHidChannel.open(connection, fast);
+    const error = await channel.ping(Uint8Array.of(1)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CtapHidError);
+    expect((error as CtapHidError).message).toMatch(/ERROR without a code byte/);
+  });
+
+  it('fails with "closed" at once when the device goes away mid-transaction', async () => {
+    const { connection } = fakeKey({
+      onRequest: (_request, conn) => {
+        setTimeout(() => void conn.close(), 5);
+      },
+    });
+    const channel = await CtapHidChannel.open(connection, { ...fast, frameTimeoutMs: 5000 });
+    const started = performance.now();
+    await expect(channel.ping(Uint8Array.of(1), { timeoutMs: 5000 })).rejects.toMatchObject({
+      name: 'TransportError',
+      kind: 'closed',
+    });
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('throws when the reply is another command', async () => {
     const { connection } = fakeKey({
       onRequest: ({ cid, payload }) => message(cid, CTAPHID.MSG, payload),
