@@ -7,6 +7,7 @@ import { reportCommand } from './report.js';
 import { clientCommand } from './client.js';
 import { conformanceCommand } from './conformance.js';
 import { devicesCommand } from './devices.js';
+import { fuzzCommand } from './fuzz.js';
 import { serveCommand } from './serve.js';
 import { virtualKeyCommand } from './virtual-key.js';
 
@@ -17,4 +18,5 @@ export const commands: CommandModule<object, any>[] = [
   checkCommand,
   virtualKeyCommand,
   serveCommand, clientCommand, countersCommand, historyCommand, reportCommand,
-  conformanceCommand];
+  conformanceCommand,
+  fuzzCommand];
