@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { HidConnection } from './connection.js';
 import { REPORT_SIZE } from './constants.js';
 import { TransportError } from './errors.js';
+import { ReportQueue } from './report-queue.js';
 
 export interface UdpOptions {
   /** Device address. Default 127.0.0.1 (loopback). */
@@ -78,24 +79,21 @@ class UdpConnection implements HidConnection {
   private readonly socket: Socket;
   private readonly host: string;
   private readonly port: number;
-  private readonly queueLimit: number;
-  private readonly queue: Uint8Array[] = [];
-  private waiter: ((report: Uint8Array | null) => void) | undefined;
-  private failure: TransportError | undefined;
+  private readonly queue: ReportQueue;
   private closed = false;
 
   constructor(socket: Socket, host: string, port: number, queueLimit: number) {
     this.socket = socket;
     this.host = host;
     this.port = port;
-    this.queueLimit = queueLimit;
     this.description = `udp:${host}:${port}`;
+    this.queue = new ReportQueue(this.description, queueLimit);
     socket.on('message', (message, from) => this.receive(message, from));
     socket.on('error', (error) => {
-      this.failure = new TransportError('io', `${this.description}: ${error.message}`, {
+      const failure = new TransportError('io', `${this.description}: ${error.message}`, {
         cause: error,
       });
-      this.wake(null);
+      this.queue.end(failure, false);
     });
   }
 
@@ -109,31 +107,12 @@ class UdpConnection implements HidConnection {
       this.droppedReports++;
       return;
     }
-    const report = new Uint8Array(message);
-    if (this.waiter) {
-      this.wake(report);
-      return;
-    }
-    if (this.queue.length >= this.queueLimit) {
-      this.queue.shift();
-      this.droppedReports++;
-    }
-    this.queue.push(report);
-  }
-
-  private wake(report: Uint8Array | null): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.(report);
-  }
-
-  private check(): void {
-    if (this.closed) throw new TransportError('closed', `${this.description}: closed`);
-    if (this.failure) throw this.failure;
+    if (!this.queue.push(new Uint8Array(message))) this.droppedReports++;
   }
 
   async write(report: Uint8Array): Promise<void> {
-    this.check();
+    const ended = this.queue.ended;
+    if (ended) throw ended;
     if (report.length !== REPORT_SIZE) {
       throw new RangeError(`${this.description}: report must be 64 bytes, got ${report.length}`);
     }
@@ -148,38 +127,14 @@ class UdpConnection implements HidConnection {
     });
   }
 
-  async read(timeoutMs: number): Promise<Uint8Array | null> {
-    const queued = this.queue.shift();
-    if (queued) return queued;
-    this.check();
-    if (this.waiter) throw new TypeError(`${this.description}: a read is already pending`);
-    if (timeoutMs <= 0) return null;
-
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(null);
-      }, Math.max(0, timeoutMs));
-      this.waiter = (report) => {
-        clearTimeout(timer);
-        if (report) resolve(report);
-        else {
-          try {
-            this.check();
-            resolve(null);
-          } catch (error) {
-            reject(error);
-          }
-        }
-      };
-    });
+  read(timeoutMs: number): Promise<Uint8Array | null> {
+    return this.queue.take(timeoutMs);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.queue.length = 0;
-    this.wake(null);
+    this.queue.end(new TransportError('closed', `${this.description}: closed`), true);
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }

@@ -90,6 +90,26 @@ describe('UDP connection', () => {
     expect(connection.droppedReports).toBe(3);
   });
 
+  it('keeps the newest reports beyond queueLimit, counting the oldest as dropped', async () => {
+    const device = await deviceSocket();
+    const connection = await openUdp({ port: device.port, queueLimit: 2 });
+    connections.push(connection);
+    const arrived = nextDatagram(device.socket);
+    await connection.write(new Uint8Array(64));
+    const { port } = await arrived;
+
+    for (const tag of ['01', '02', '03']) device.socket.send(report(tag), port, '127.0.0.1');
+    // Datagrams arrive in order on loopback; wait until the third is counted or queued.
+    const until = Date.now() + 1000;
+    while (connection.droppedReports < 1 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(connection.droppedReports).toBe(1);
+    expect(toHex((await connection.read(0))!).slice(0, 2)).toBe('02');
+    expect(toHex((await connection.read(0))!).slice(0, 2)).toBe('03');
+    expect(await connection.read(0)).toBeNull();
+  });
+
   it('reports a taken local port as busy', async () => {
     const device = await deviceSocket();
     const taken = await deviceSocket();
