@@ -165,9 +165,8 @@ describe('channel INIT', () => {
     const connection = new ScriptedConnection((_written, conn) => {
       conn.push(report('ffffffff bf 0000'));
     });
-    const error = await CtapHidChannel.open(connection, { initTimeoutMs: 40, readSliceMs: 10 }).catch(
-      (e: unknown) => e,
-    );
+    const options = { initTimeoutMs: 40, readSliceMs: 10 };
+    const error = await CtapHidChannel.open(connection, options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect((error as Error).message).toMatch(/last unexpected frame: ERROR without a code byte/);
   });

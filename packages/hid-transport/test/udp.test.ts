@@ -101,7 +101,7 @@ describe('UDP connection', () => {
     for (const tag of ['01', '02', '03']) device.socket.send(report(tag), port, '127.0.0.1');
     // Datagrams arrive in order on loopback; wait until the third is counted or queued.
     const until = Date.now() + 1000;
-    while (connection.droppedReports < 1 && Date.now() < until) {
+    while ((connection.droppedReports ?? 0) < 1 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     expect(connection.droppedReports).toBe(1);

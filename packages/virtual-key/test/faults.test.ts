@@ -41,7 +41,8 @@ async function withFaults(faults: string[], options: Parameters<typeof Bench.cre
 async function registered(faults: string[], options: Parameters<typeof Bench.create>[0] = {}) {
   const session = await withFaults(faults, options);
   const reg = parseRegistration(session.send(registerApdu()));
-  const auth = (p1 = 0x03, app = appParam) => session.send(authenticateApdu(p1, reg.keyHandle, app));
+  const auth = (p1 = 0x03, app = appParam) =>
+    session.send(authenticateApdu(p1, reg.keyHandle, app));
   return { ...session, reg, auth };
 }
 
@@ -197,7 +198,8 @@ describe('presence faults', () => {
 
 describe('status word and APDU faults', () => {
   it('foreign-handle-6700 and foreign-handle-6984 replace 6A80', async () => {
-    for (const [fault, status] of [['foreign-handle-6700', '6700'], ['foreign-handle-6984', '6984']]) {
+    const cases = [['foreign-handle-6700', '6700'], ['foreign-handle-6984', '6984']] as const;
+    for (const [fault, status] of cases) {
       const { auth } = await registered([fault!]);
       expect(toHex(auth(0x03, otherAppParam))).toBe(status);
       expect(toHex(auth(0x07, otherAppParam))).toBe(status);
@@ -251,7 +253,9 @@ describe('framing faults', () => {
     const bench = await Bench.create({ faults: [{ name: 'reorder-frames' }] });
     benches.push(bench);
     const replies = bench.send(0x100, 0x81, new Uint8Array(200));
-    const sequence = replies.map((r) => decodeFrame(r)).map((f) => (f.type === 'init' ? 'i' : f.seq));
+    const sequence = replies
+      .map((r) => decodeFrame(r))
+      .map((f) => (f.type === 'init' ? 'i' : f.seq));
     expect(sequence).toEqual(['i', 0, 2, 1]);
   });
 

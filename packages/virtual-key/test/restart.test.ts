@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { UdpHost } from './udp-host.js';
-import { authenticateApdu, parseRegistration, parseSignature, registerApdu } from './u2f-helpers.js';
+import {
+  authenticateApdu,
+  parseRegistration,
+  parseSignature,
+  registerApdu,
+} from './u2f-helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/key-process.mjs', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));

@@ -74,7 +74,12 @@ describe('state file', () => {
 
   it('refuses a corrupt file with an error naming it, and never overwrites it', async () => {
     const stateFile = temp();
-    for (const content of ['{ not json', '{"format":"other"}', '{"format":"keybench-virtual-key","version":1}']) {
+    const contents = [
+      '{ not json',
+      '{"format":"other"}',
+      '{"format":"keybench-virtual-key","version":1}',
+    ];
+    for (const content of contents) {
       writeFileSync(stateFile, content);
       const error = await VirtualKey.create({ stateFile }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StateFileError);
