@@ -236,6 +236,18 @@ describe('user presence', () => {
     expect(toHex(response.subarray(0, 5))).toBe('0100000001');
   });
 
+  it('button: a foreign handle is 6A80 at once, not 6985 waiting for a press', async () => {
+    const { send } = await open({ presence: 'button' });
+    bench.key.press();
+    const reg = parseRegistration(send(registerApdu()));
+    const tampered = Uint8Array.from(reg.keyHandle);
+    tampered[0]! ^= 0x01;
+    // No press armed: an own handle would wait (6985); a foreign one is refused outright.
+    expect(toHex(send(authenticateApdu(0x03, tampered)))).toBe('6a80');
+    expect(toHex(send(authenticateApdu(0x03, reg.keyHandle, otherAppParam)))).toBe('6a80');
+    expect(toHex(send(authenticateApdu(0x03, reg.keyHandle)))).toBe('6985');
+  });
+
   it('never: REGISTER answers 6985 even after a press', async () => {
     const { send } = await open({ presence: 'never' });
     expect(toHex(send(registerApdu()))).toBe('6985');
