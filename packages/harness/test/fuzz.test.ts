@@ -46,6 +46,16 @@ describe('fuzz inputs', () => {
     expect(labels.size).toBeGreaterThan(12);
   });
 
+  it('makes every input of many seeds without throwing, APDUs within one message', () => {
+    for (const seed of [0, 1, 2, 3, 0xffffffff]) {
+      for (let i = 1; i <= 2000; i++) {
+        const input = generateInput(seed, i, 'both');
+        if (input.kind === 'apdu') expect(input.apdu.length).toBeLessThanOrEqual(7609);
+        else for (const frame of input.frames) expect(frame.bytes.length).toBe(64);
+      }
+    }
+  });
+
   it('never sends LOCK, which would legitimately lock the harness out', () => {
     for (let i = 1; i <= 2000; i++) {
       const input = generateInput(99, i, 'frames');

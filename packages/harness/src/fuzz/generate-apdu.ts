@@ -116,7 +116,7 @@ function shortForm(rng: Prng, apdu: Uint8Array): Uint8Array {
 const MUTATE: Record<ApduMutation, (rng: Prng, apdu: Uint8Array) => Uint8Array> = {
   'lc-lie': lieAboutLength,
   header: changeHeader,
-  truncated: (rng, apdu) => apdu.subarray(0, rng.below(apdu.length)),
+  truncated: (rng, apdu) => (apdu.length === 0 ? apdu : apdu.subarray(0, rng.below(apdu.length))),
   extended: extend,
   'bit-flip': flipBits,
   le: changeLe,
