@@ -30,16 +30,29 @@ describe('keybench fuzz from the command line', () => {
   });
 
   it('exits 1 with the seed, iteration and shrunk input when a fault breaks the key', async () => {
-    const result = await runCli(['fuzz', '--seed', '42', '--iterations', '200', '--fault', 'stale-reply']);
+    const result = await runCli([
+      'fuzz',
+      '--seed',
+      '42',
+      '--iterations',
+      '200',
+      '--fault',
+      'stale-reply',
+    ]);
 
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(/FAIL iteration \d+ \(seed 42\): wrong-answer: VERSION answered/);
-    expect(result.stdout).toMatch(/smallest input that reproduces it on a fresh device \(1 report,/);
-    expect(result.stdout).toMatch(/reproduce: keybench fuzz --device virtual --seed 42 .*--start \d+ --iterations 1/);
+    expect(result.stdout).toMatch(
+      /smallest input that reproduces it on a fresh device \(1 report,/,
+    );
+    expect(result.stdout).toMatch(
+      /reproduce: keybench fuzz --device virtual --seed 42 .*--start \d+ --iterations 1/,
+    );
   });
 
   it('writes a JSON report with --json, the same inputs for the same seed', async () => {
-    const run = () => runCli(['fuzz', '--seed', '9', '--iterations', '50', '--mode', 'apdu', '--json']);
+    const run = () =>
+      runCli(['fuzz', '--seed', '9', '--iterations', '50', '--mode', 'apdu', '--json']);
     const [a, b] = [await run(), await run()];
 
     expect(a.code, a.stderr).toBe(0);
@@ -53,7 +66,17 @@ describe('keybench fuzz from the command line', () => {
   it('fuzzes a virtual key over UDP', async () => {
     key = await startVirtualKey();
     const result = await runCli(
-      ['fuzz', '--device', `udp:127.0.0.1:${key.port}`, '--seed', '3', '--iterations', '100', '--settle', '5'],
+      [
+        'fuzz',
+        '--device',
+        `udp:127.0.0.1:${key.port}`,
+        '--seed',
+        '3',
+        '--iterations',
+        '100',
+        '--settle',
+        '5',
+      ],
       { timeoutMs: 60_000 },
     );
 

@@ -37,7 +37,9 @@ describe('fuzz inputs', () => {
 
   it('the same seed gives identical inputs, iteration by iteration', () => {
     const inputs = (seed: number) =>
-      Array.from({ length: 300 }, (_, i) => JSON.stringify(inputJson(generateInput(seed, i + 1, 'both'))));
+      Array.from({ length: 300 }, (_, i) =>
+        JSON.stringify(inputJson(generateInput(seed, i + 1, 'both'))),
+      );
     const first = inputs(1234);
     expect(inputs(1234)).toEqual(first);
     expect(inputs(1235)).not.toEqual(first);
@@ -101,7 +103,10 @@ describe('keybench fuzz against the in-process key', () => {
   });
 
   it('finds the stale-reply fault and shrinks it to one MSG report', async () => {
-    const target = await openVirtualTarget({ ...TARGET, virtual: { faults: [{ name: 'stale-reply' }] } });
+    const target = await openVirtualTarget({
+      ...TARGET,
+      virtual: { faults: [{ name: 'stale-reply' }] },
+    });
     const report = await runFuzz(target, { ...RUN, seed: 42, iterations: 200, mode: 'both' });
 
     expect(report.status).toBe('failed');
@@ -163,8 +168,18 @@ describe('keybench fuzz against the in-process key', () => {
   };
 
   it('catches a device that stops answering, and shrinks to one 4-byte frame', async () => {
-    const target = await openVirtualTarget({ timeoutMs: 300, settleMs: 2, wrap: diesOnBroadcastMisuse });
-    const report = await runFuzz(target, { ...RUN, recoverMs: 300, seed: 11, iterations: 500, mode: 'frames' });
+    const target = await openVirtualTarget({
+      timeoutMs: 300,
+      settleMs: 2,
+      wrap: diesOnBroadcastMisuse,
+    });
+    const report = await runFuzz(target, {
+      ...RUN,
+      recoverMs: 300,
+      seed: 11,
+      iterations: 500,
+      mode: 'frames',
+    });
 
     expect(report.status).toBe('failed');
     expect(report.failure?.kind).toBe('no-answer');

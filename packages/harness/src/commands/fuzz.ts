@@ -49,29 +49,80 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
   describe: 'Send random and mutated CTAPHID frames and U2F APDUs; the key must keep answering',
   builder: (yargs) =>
     yargs
-      .option('device', { alias: 'd', type: 'string', default: 'virtual', describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid or hid:PATH' })
-      .option('seed', { type: 'string', describe: 'u32 seed naming the run (default: random, always printed)' })
-      .option('iterations', { alias: 'n', type: 'string', default: '1000', describe: 'inputs to send' })
-      .option('start', { type: 'string', default: '1', describe: 'first iteration (inputs depend only on seed and iteration)' })
-      .option('mode', { choices: FUZZ_MODES, default: 'both' as FuzzMode, describe: 'raw frames, APDUs in MSG, or both' })
-      .option('time-limit', { type: 'string', describe: 'stop after S seconds (passing) even with iterations left' })
-      .option('timeout', { type: 'string', default: '1000', describe: 'ms to wait for the device in any one exchange' })
-      .option('settle', { type: 'string', describe: 'ms of quiet that ends the replies to an input (default 2 in-process, 20 otherwise)' })
-      .option('fault', { type: 'string', array: true, default: [] as string[], describe: 'virtual only: inject a virtual-key fault, NAME[=VALUE], repeatable' })
-      .option('shrink', { type: 'boolean', default: true, describe: 'shrink a failing input (--no-shrink to skip)' })
-      .option('shrink-time', { type: 'string', default: '60', describe: 'seconds shrinking may take' })
-      .option('json', { type: 'boolean', default: false, describe: 'one JSON report on stdout' }) as never,
+      .option('device', {
+        alias: 'd',
+        type: 'string',
+        default: 'virtual',
+        describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid or hid:PATH',
+      })
+      .option('seed', {
+        type: 'string',
+        describe: 'u32 seed naming the run (default: random, always printed)',
+      })
+      .option('iterations', {
+        alias: 'n',
+        type: 'string',
+        default: '1000',
+        describe: 'inputs to send',
+      })
+      .option('start', {
+        type: 'string',
+        default: '1',
+        describe: 'first iteration (inputs depend only on seed and iteration)',
+      })
+      .option('mode', {
+        choices: FUZZ_MODES,
+        default: 'both' as FuzzMode,
+        describe: 'raw frames, APDUs in MSG, or both',
+      })
+      .option('time-limit', {
+        type: 'string',
+        describe: 'stop after S seconds (passing) even with iterations left',
+      })
+      .option('timeout', {
+        type: 'string',
+        default: '1000',
+        describe: 'ms to wait for the device in any one exchange',
+      })
+      .option('settle', {
+        type: 'string',
+        describe:
+          'ms of quiet that ends the replies to an input (default 2 in-process, 20 otherwise)',
+      })
+      .option('fault', {
+        type: 'string',
+        array: true,
+        default: [] as string[],
+        describe: 'virtual only: inject a virtual-key fault, NAME[=VALUE], repeatable',
+      })
+      .option('shrink', {
+        type: 'boolean',
+        default: true,
+        describe: 'shrink a failing input (--no-shrink to skip)',
+      })
+      .option('shrink-time', {
+        type: 'string',
+        default: '60',
+        describe: 'seconds shrinking may take',
+      })
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'one JSON report on stdout',
+      }) as never,
   handler: async (args) => {
     const out = createOutput({ json: args.json });
-    const seed = args.seed === undefined
-      ? randomBytes(4).readUInt32BE(0)
-      : integerFlag('seed', args.seed, 0, 0xffffffff);
+    const seed =
+      args.seed === undefined
+        ? randomBytes(4).readUInt32BE(0)
+        : integerFlag('seed', args.seed, 0, 0xffffffff);
     const iterations = integerFlag('iterations', args.iterations, 1, 100_000_000);
     const start = integerFlag('start', args.start, 1, 0xffffffff);
     const timeoutMs = integerFlag('timeout', args.timeout, 10, 600_000);
-    const timeLimit = args['time-limit'] === undefined
-      ? undefined
-      : integerFlag('time-limit', args['time-limit'], 1, 31_536_000);
+    const timeLimit =
+      args['time-limit'] === undefined
+        ? undefined
+        : integerFlag('time-limit', args['time-limit'], 1, 31_536_000);
     const shrinkTime = integerFlag('shrink-time', args['shrink-time'], 0, 86_400);
 
     const parsed = parseDeviceList(args.device);
@@ -80,11 +131,16 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
       throw new UsageError(`--device: fuzz takes one device, got "${args.device}"`);
     }
     const spec = specs[0]!;
-    const settleMs = args.settle === undefined
-      ? spec.kind === 'virtual' ? 2 : 20
-      : integerFlag('settle', args.settle, 0, 10_000);
+    const settleMs =
+      args.settle === undefined
+        ? spec.kind === 'virtual'
+          ? 2
+          : 20
+        : integerFlag('settle', args.settle, 0, 10_000);
     if (args.fault.length > 0 && spec.kind !== 'virtual') {
-      throw new UsageError('--fault works only with --device virtual (start a faulty UDP key with keybench virtual-key --fault)');
+      throw new UsageError(
+        '--fault works only with --device virtual (start a faulty UDP key with keybench virtual-key --fault)',
+      );
     }
     let faults: FaultSpec[];
     try {
@@ -94,8 +150,17 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
     }
 
     const reproduce = [
-      'keybench fuzz', '--device', spec.text, '--seed', String(seed), '--mode', args.mode,
-      ...faults.flatMap((f) => ['--fault', f.value === undefined ? f.name : `${f.name}=${f.value}`]),
+      'keybench fuzz',
+      '--device',
+      spec.text,
+      '--seed',
+      String(seed),
+      '--mode',
+      args.mode,
+      ...faults.flatMap((f) => [
+        '--fault',
+        f.value === undefined ? f.name : `${f.name}=${f.value}`,
+      ]),
     ];
     const header =
       `fuzz: device ${spec.text}, seed ${seed}, ${iterations} iterations from ${start}, mode ${args.mode}` +
@@ -108,12 +173,17 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
       settleMs,
       ...(faults.length ? { virtual: { faults } } : {}),
     });
-    const bar = process.stderr.isTTY && !out.json
-      ? new cliProgress.SingleBar(
-          { format: '{bar} {value}/{total} {label}', clearOnComplete: true, stream: process.stderr },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
+    const bar =
+      process.stderr.isTTY && !out.json
+        ? new cliProgress.SingleBar(
+            {
+              format: '{bar} {value}/{total} {label}',
+              clearOnComplete: true,
+              stream: process.stderr,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
     bar?.start(iterations, 0, { label: '' });
 
     const report = await runFuzz(target, {

@@ -33,7 +33,11 @@ export async function exercise(
     }
     await target.channel.drain();
   } catch (error) {
-    return { ok: false, kind: 'no-answer', message: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      kind: 'no-answer',
+      message: error instanceof Error ? error.message : String(error),
+    };
   }
 
   return checkHealth(target, {

@@ -38,8 +38,11 @@ export function authenticateApdu(rng: Prng): Uint8Array {
   data.set(rng.bytes(64));
   data[64] = keyHandle.length;
   data.set(keyHandle, 65);
-  const p1 = rng.pick([AUTH_P1.CHECK_ONLY, AUTH_P1.ENFORCE_USER_PRESENCE,
-    AUTH_P1.DONT_ENFORCE_USER_PRESENCE]);
+  const p1 = rng.pick([
+    AUTH_P1.CHECK_ONLY,
+    AUTH_P1.ENFORCE_USER_PRESENCE,
+    AUTH_P1.DONT_ENFORCE_USER_PRESENCE,
+  ]);
   return encodeApdu({ ins: U2F_INS.AUTHENTICATE, p1, data });
 }
 
@@ -53,7 +56,17 @@ function lieAboutLength(rng: Prng, apdu: Uint8Array): Uint8Array {
   const out = Uint8Array.from(apdu);
   if (out.length < 7) return out;
   const real = out.length - 7;
-  const lc = rng.pick([0, 1, real - 1, real + 1, real - 2, 0xff, 0x100, 0xffff, rng.below(0x10000)]);
+  const lc = rng.pick([
+    0,
+    1,
+    real - 1,
+    real + 1,
+    real - 2,
+    0xff,
+    0x100,
+    0xffff,
+    rng.below(0x10000),
+  ]);
   if (rng.chance(0.7)) {
     out[4] = 0;
     out[5] = (lc >> 8) & 0xff;
@@ -98,8 +111,13 @@ function flipBits(rng: Prng, apdu: Uint8Array): Uint8Array {
 function changeLe(rng: Prng, apdu: Uint8Array): Uint8Array {
   if (apdu.length < 9) return extend(rng, apdu);
   const body = apdu.subarray(0, apdu.length - 2);
-  const le = rng.pick([new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(0x01, 0x00),
-    Uint8Array.of(0xff, 0xff), Uint8Array.of(0, 0, 0)]);
+  const le = rng.pick([
+    new Uint8Array(0),
+    Uint8Array.of(0),
+    Uint8Array.of(0x01, 0x00),
+    Uint8Array.of(0xff, 0xff),
+    Uint8Array.of(0, 0, 0),
+  ]);
   const out = new Uint8Array(body.length + le.length);
   out.set(body);
   out.set(le, body.length);

@@ -43,7 +43,10 @@ function validMessage(rng: Prng, multiFrame = false): Frames {
   else if (choice === 2) [cmd, payload] = [CTAPHID.MSG, authenticateApdu(rng)];
   else if (choice === 3) [cmd, payload] = [CTAPHID.MSG, versionApdu(rng)];
   else [cmd, payload] = [CTAPHID.WINK, new Uint8Array(0)];
-  return encodeMessage(0, cmd, payload).map((bytes) => ({ bytes: Uint8Array.from(bytes), ownCid: true }));
+  return encodeMessage(0, cmd, payload).map((bytes) => ({
+    bytes: Uint8Array.from(bytes),
+    ownCid: true,
+  }));
 }
 
 function setCid(frame: FuzzFrame, cid: number): FuzzFrame {
@@ -84,8 +87,17 @@ const MUTATE: Record<FrameMutation, (rng: Prng) => Frames> = {
     const frames = validMessage(rng, rng.chance(0.5));
     const view = new DataView(frames[0]!.bytes.buffer, frames[0]!.bytes.byteOffset);
     const bcnt = view.getUint16(5);
-    const lie = [0, 1, bcnt - 1, bcnt + 1, bcnt + CONT_DATA_SIZE, MAX_MESSAGE_SIZE,
-      MAX_MESSAGE_SIZE + 1, 0xffff, rng.below(0x10000)];
+    const lie = [
+      0,
+      1,
+      bcnt - 1,
+      bcnt + 1,
+      bcnt + CONT_DATA_SIZE,
+      MAX_MESSAGE_SIZE,
+      MAX_MESSAGE_SIZE + 1,
+      0xffff,
+      rng.below(0x10000),
+    ];
     view.setUint16(5, Math.max(0, rng.pick(lie)) & 0xffff);
     return frames;
   },
@@ -95,7 +107,8 @@ const MUTATE: Record<FrameMutation, (rng: Prng) => Frames> = {
     const at = rng.between(1, conts);
     const how = rng.below(3);
     if (how === 0) frames[at]!.bytes[4] = rng.below(0x80);
-    else if (how === 1) frames.splice(at, 0, { ...frames[at]!, bytes: Uint8Array.from(frames[at]!.bytes) });
+    else if (how === 1)
+      frames.splice(at, 0, { ...frames[at]!, bytes: Uint8Array.from(frames[at]!.bytes) });
     else if (conts >= 2) [frames[1], frames[conts]] = [frames[conts]!, frames[1]!];
     else frames[at]!.bytes[4] = (frames[at]!.bytes[4]! + 1) & 0x7f;
     return frames;
@@ -137,7 +150,9 @@ const MUTATE: Record<FrameMutation, (rng: Prng) => Frames> = {
     }
     if (how === 1) {
       const bcnt = rng.pick([0, 1, 7, 9, 17, 64, 0xffff]);
-      return [{ bytes: initFrame(BROADCAST_CID, CTAPHID.INIT, bcnt, rng.bytes(57)), ownCid: false }];
+      return [
+        { bytes: initFrame(BROADCAST_CID, CTAPHID.INIT, bcnt, rng.bytes(57)), ownCid: false },
+      ];
     }
     if (how === 2) {
       return [{ bytes: contFrame(BROADCAST_CID, rng.below(0x80), rng.bytes(59)), ownCid: false }];

@@ -44,7 +44,10 @@ const preview = (bytes: Uint8Array) =>
   `${bytes.length} bytes ${toHex(bytes.subarray(0, 16))}${bytes.length > 16 ? '…' : ''}`;
 
 /** One PING + VERSION: a verdict, or `retry` with what went wrong at the transport level. */
-async function attempt(target: FuzzTarget, pingData: Uint8Array): Promise<Verdict | { retry: string; busy: boolean }> {
+async function attempt(
+  target: FuzzTarget,
+  pingData: Uint8Array,
+): Promise<Verdict | { retry: string; busy: boolean }> {
   const step = async (what: string, run: () => Promise<Uint8Array>) => {
     try {
       return await run();
@@ -57,14 +60,18 @@ async function attempt(target: FuzzTarget, pingData: Uint8Array): Promise<Verdic
   const echo = await step('PING', () => target.channel.transaction(CTAPHID.PING, pingData));
   if (!(echo instanceof Uint8Array)) return echo;
   if (toHex(echo) !== toHex(pingData)) {
-    return fail('wrong-answer', `PING echo differs: sent ${preview(pingData)}, got ${preview(echo)}`);
+    return fail(
+      'wrong-answer',
+      `PING echo differs: sent ${preview(pingData)}, got ${preview(echo)}`,
+    );
   }
 
   let reply = await step('VERSION', () => target.channel.transaction(CTAPHID.MSG, VERSION_APDU));
   if (!(reply instanceof Uint8Array)) return reply;
   if (reply.length >= 2 && swOf(reply) === SW.WRONG_LENGTH) {
     reply = await step('VERSION (9-byte form)', () =>
-      target.channel.transaction(CTAPHID.MSG, LEGACY_VERSION_APDU));
+      target.channel.transaction(CTAPHID.MSG, LEGACY_VERSION_APDU),
+    );
     if (!(reply instanceof Uint8Array)) return reply;
   }
   if (reply.length < 2) {
@@ -74,8 +81,12 @@ async function attempt(target: FuzzTarget, pingData: Uint8Array): Promise<Verdic
   const data = reply.subarray(0, reply.length - 2);
   const text = new TextDecoder().decode(data);
   if (sw !== SW.NO_ERROR || text !== U2F_V2) {
-    const shown = data.length === 0 ? 'no data'
-      : /^[\x20-\x7e]{1,32}$/.test(text) ? `"${text}"` : preview(data);
+    const shown =
+      data.length === 0
+        ? 'no data'
+        : /^[\x20-\x7e]{1,32}$/.test(text)
+          ? `"${text}"`
+          : preview(data);
     return fail(
       'wrong-answer',
       `VERSION answered ${sw.toString(16).padStart(4, '0')} (${statusWordName(sw)}) with ` +

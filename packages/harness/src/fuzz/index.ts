@@ -23,5 +23,11 @@ export {
   type ReportHandler,
   type TargetOptions,
 } from './target.js';
-export { runFuzz, type FuzzFailure, type FuzzOptions, type FuzzReport, type FuzzStatus } from './run.js';
+export {
+  runFuzz,
+  type FuzzFailure,
+  type FuzzOptions,
+  type FuzzReport,
+  type FuzzStatus,
+} from './run.js';
 export { fuzzReportJson, fuzzSummaryLines } from './report.js';

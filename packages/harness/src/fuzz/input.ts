@@ -112,7 +112,10 @@ export function describeReport(report: Uint8Array, ownCid = false): string {
   const name = isInit
     ? ` [${ctapHidCommandName(type)}${readCid(report) === BROADCAST_CID ? ' on broadcast' : ''}]`
     : ' [CONT]';
-  return `${cid} ${header} ${data}${zeros > 0 ? ` (+${zeros} zero bytes)` : ''}${name}`.replace(/ +/g, ' ');
+  return `${cid} ${header} ${data}${zeros > 0 ? ` (+${zeros} zero bytes)` : ''}${name}`.replace(
+    / +/g,
+    ' ',
+  );
 }
 
 /** Every report of `input` as one hex line each (own-cid frames marked `CID=own`). */
@@ -128,9 +131,10 @@ export function describeInput(input: FuzzInput): string[] {
 
 /** The input as plain data for JSON reports: full 64-byte reports in hex. */
 export function inputJson(input: FuzzInput): object {
-  const frames = input.kind === 'apdu'
-    ? framesOf(input, 0).map((report) => ({ hex: toHex(report), ownCid: true }))
-    : input.frames.map((frame) => ({ hex: toHex(frame.bytes), ownCid: frame.ownCid }));
+  const frames =
+    input.kind === 'apdu'
+      ? framesOf(input, 0).map((report) => ({ hex: toHex(report), ownCid: true }))
+      : input.frames.map((frame) => ({ hex: toHex(frame.bytes), ownCid: frame.ownCid }));
   return {
     kind: input.kind,
     label: input.label,

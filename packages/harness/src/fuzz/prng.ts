@@ -30,7 +30,8 @@ export class Prng {
    * check. Every iteration is reproducible on its own (`--start`), whatever ran before it.
    */
   static forIteration(seed: number, iteration: number, stream = 0): Prng {
-    const mixed = Math.imul((seed ^ 0x5bd1e995) >>> 0, 0x9e3779b1) ^ Math.imul(iteration, 0x85ebca77);
+    const mixed =
+      Math.imul((seed ^ 0x5bd1e995) >>> 0, 0x9e3779b1) ^ Math.imul(iteration, 0x85ebca77);
     return new Prng((mixed ^ Math.imul(stream + 1, 0xc2b2ae3d)) >>> 0);
   }
 

@@ -30,8 +30,12 @@ export function fuzzSummaryLines(report: FuzzReport, reproduce?: string): string
 
   const failure = report.failure;
   if (failure) {
-    lines.push(`FAIL iteration ${failure.iteration} (seed ${report.seed}): ${failure.kind}: ${failure.message}`);
-    lines.push(`input (${failure.input.kind}: ${failure.input.label}; ${sizeText(failure.input)}):`);
+    lines.push(
+      `FAIL iteration ${failure.iteration} (seed ${report.seed}): ${failure.kind}: ${failure.message}`,
+    );
+    lines.push(
+      `input (${failure.input.kind}: ${failure.input.label}; ${sizeText(failure.input)}):`,
+    );
     for (const line of describeInput(failure.input)) lines.push(`  ${line}`);
     const shrunk = failure.shrunk;
     if (shrunk && !shrunk.reproduced) {
@@ -46,7 +50,8 @@ export function fuzzSummaryLines(report: FuzzReport, reproduce?: string): string
           `${shrunk.candidates} candidates tried${shrunk.stopped ? `; stopped: ${shrunk.stopped}` : ''}):`,
       );
       for (const line of describeInput(shrunk.input)) lines.push(`  ${line}`);
-      if (shrunk.verdict && !shrunk.verdict.ok) lines.push(`  → ${shrunk.verdict.kind}: ${shrunk.verdict.message}`);
+      if (shrunk.verdict && !shrunk.verdict.ok)
+        lines.push(`  → ${shrunk.verdict.kind}: ${shrunk.verdict.message}`);
     }
     if (reproduce) lines.push(`reproduce: ${reproduce}`);
   }

@@ -78,12 +78,23 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     planned: options.iterations,
   };
   const report = (status: FuzzStatus, extra: Partial<FuzzReport> = {}): FuzzReport => ({
-    ...base, completed, status, byKind, byLabel, recoveries,
-    elapsedMs: performance.now() - began, stoppedByTimeLimit, ...extra,
+    ...base,
+    completed,
+    status,
+    byKind,
+    byLabel,
+    recoveries,
+    elapsedMs: performance.now() - began,
+    stoppedByTimeLimit,
+    ...extra,
   });
 
   try {
-    const baseline = await exercise(target, EMPTY, { seed: options.seed, iteration: 0, recoverMs: options.recoverMs });
+    const baseline = await exercise(target, EMPTY, {
+      seed: options.seed,
+      iteration: 0,
+      recoverMs: options.recoverMs,
+    });
     if (!baseline.ok) {
       return report('unusable', { error: `before any input: ${baseline.message}` });
     }
@@ -98,7 +109,11 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       byKind[input.kind] = (byKind[input.kind] ?? 0) + 1;
       byLabel[`${input.kind}:${input.label}`] = (byLabel[`${input.kind}:${input.label}`] ?? 0) + 1;
 
-      const verdict = await exercise(target, input, { seed: options.seed, iteration, recoverMs: options.recoverMs });
+      const verdict = await exercise(target, input, {
+        seed: options.seed,
+        iteration,
+        recoverMs: options.recoverMs,
+      });
       completed++;
       options.onIteration?.(completed, input);
       if (verdict.ok) {
@@ -106,7 +121,12 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
         continue;
       }
 
-      const failure: FuzzFailure = { iteration, kind: verdict.kind, message: verdict.message, input };
+      const failure: FuzzFailure = {
+        iteration,
+        kind: verdict.kind,
+        message: verdict.message,
+        input,
+      };
       if (!options.shrink) return report('failed', { failure });
       options.onShrinking?.();
       const shrunk = await shrink(target, failure, options);

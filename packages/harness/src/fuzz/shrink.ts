@@ -2,7 +2,8 @@ import type { Verdict } from './health.js';
 import { smaller, type FuzzFrame, type FuzzInput } from './input.js';
 
 /** What one candidate did on a fresh device: failed, passed, or the device is past judging. */
-export type Trial = { readonly failed: true; readonly verdict: Verdict } | { readonly failed: false };
+export type Trial =
+  { readonly failed: true; readonly verdict: Verdict } | { readonly failed: false };
 
 export interface ShrinkBudget {
   /** Most candidates to try (each one is a fresh device and a health check). */
@@ -87,7 +88,11 @@ function* removeFrames(input: FuzzInput): Iterable<FuzzInput> {
 
 function* perFrame(
   input: FuzzInput,
-  edit: (bytes: Uint8Array, from: number, rebuild: (b: Uint8Array) => FuzzInput) => Iterable<FuzzInput>,
+  edit: (
+    bytes: Uint8Array,
+    from: number,
+    rebuild: (b: Uint8Array) => FuzzInput,
+  ) => Iterable<FuzzInput>,
 ): Iterable<FuzzInput> {
   if (input.kind === 'apdu') {
     yield* edit(input.apdu, 0, (apdu) => ({ ...input, apdu }));
@@ -127,7 +132,13 @@ export async function shrinkInput(
     first = await trial(original);
   } catch (error) {
     if (!(error instanceof ShrinkAbort)) throw error;
-    return { input: original, verdict: undefined, reproduced: false, candidates, stopped: error.message };
+    return {
+      input: original,
+      verdict: undefined,
+      reproduced: false,
+      candidates,
+      stopped: error.message,
+    };
   }
   if (!first.failed) return { input: original, verdict: undefined, reproduced: false, candidates };
 

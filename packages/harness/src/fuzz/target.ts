@@ -64,7 +64,10 @@ export function fuzzChannelOptions(options: TargetOptions): ChannelOptions {
  * Opens `spec` for fuzzing. Throws DeviceError (from openDevice) when the device cannot be
  * reached, RangeError for bad in-process key options.
  */
-export async function openFuzzTarget(spec: DeviceSpec, options: TargetOptions): Promise<FuzzTarget> {
+export async function openFuzzTarget(
+  spec: DeviceSpec,
+  options: TargetOptions,
+): Promise<FuzzTarget> {
   if (spec.kind === 'virtual') return openVirtualTarget(options);
 
   const opened = await openDevice(spec, { channel: fuzzChannelOptions(options) });
