@@ -10,7 +10,7 @@ import {
 } from '@keybench/hid-transport';
 import { VirtualKey, type VirtualKeyOptions } from '@keybench/virtual-key';
 
-import type { DeviceSpec } from './device-spec.js';
+import { parseDeviceList, type DeviceSpec } from './device-spec.js';
 import { DeviceError } from './errors.js';
 
 /** A key ready for U2F commands, and how to let go of it. */
@@ -52,6 +52,16 @@ export async function expandSpecs(specs: readonly DeviceSpec[]): Promise<DeviceS
     }
   }
   return out;
+}
+
+/**
+ * The keys `--device TEXT` names: the comma list parsed, `all` and `hid` expanded. Throws
+ * UsageError for a bad spec and DeviceError when it names no key at all.
+ */
+export async function resolveDevices(text: string): Promise<DeviceSpec[]> {
+  const specs = await expandSpecs(parseDeviceList(text));
+  if (specs.length === 0) throw new DeviceError(`device "${text}": no FIDO keys attached`);
+  return specs;
 }
 
 async function connect(spec: DeviceSpec, options: OpenOptions) {

@@ -1,11 +1,20 @@
 import type { CommandModule } from 'yargs';
 
-import { parseDeviceList } from '../device-spec.js';
+import { originOf } from '../client-data.js';
+import type { DeviceSpec } from '../device-spec.js';
 import { DeviceError, EXIT, UsageError } from '../errors.js';
 import { ExchangeFailure, runExchange, type ExchangeResult } from '../exchange.js';
-import { originOf } from '../client-data.js';
-import { recordCheckRun } from '../history/index.js';
-import { expandSpecs, openDevice } from '../open-device.js';
+import { combinedExitCode } from '../exit.js';
+import { integerFlag, MAX_TIMEOUT_MS, urlFlag } from '../flags.js';
+import {
+  finishCheckRun,
+  openHistory,
+  recordCheckOutcome,
+  startCheckRun,
+  type CheckOutcome,
+  type HistoryStore,
+} from '../history/index.js';
+import { openDevice, resolveDevices } from '../open-device.js';
 import { createOutput, formatMs, keyValues, type Output } from '../output.js';
 
 interface CheckArgs {
@@ -17,13 +26,11 @@ interface CheckArgs {
   db?: string;
 }
 
-type Outcome =
-  | { device: string; ok: true; result: ExchangeResult }
-  | { device: string; ok: false; exitCode: number; step?: string; code?: string; message: string };
-
 function describeAttestation(result: ExchangeResult): string {
   const verdict = result.attestation.verdict;
-  const trust = verdict.trusted ? 'trusted' : `not trusted: ${verdict.reasons.join(', ') || 'unknown'}`;
+  const trust = verdict.trusted
+    ? 'trusted'
+    : `not trusted: ${verdict.reasons.join(', ') || 'unknown'}`;
   return `${result.attestation.subject} (${trust})`;
 }
 
@@ -43,8 +50,12 @@ function printResult(out: Output, result: ExchangeResult): void {
   out.line(out.style('green', '✔ registration and authentication verified'));
 }
 
-async function checkOne(specText: string, args: CheckArgs, out: Output, origin: string) {
-  const spec = parseDeviceList(specText)[0]!;
+function printFailure(out: Output, outcome: Extract<CheckOutcome, { ok: false }>): void {
+  const code = outcome.code ? `${outcome.code}: ` : '';
+  out.diag(out.style('red', `✘ ${outcome.device}: ${code}${outcome.message}`));
+}
+
+async function checkOne(spec: DeviceSpec, args: CheckArgs, out: Output, origin: string) {
   const opened = await openDevice(spec);
   try {
     return await runExchange(opened, {
@@ -58,15 +69,36 @@ async function checkOne(specText: string, args: CheckArgs, out: Output, origin: 
   }
 }
 
-function failureOutcome(device: string, error: unknown): Outcome {
+/** A wrong answer is a failed check (1); an unreachable or broken key, or anything else, 2. */
+function failureOutcome(device: string, error: unknown): CheckOutcome {
   if (error instanceof ExchangeFailure) {
-    return { device, ok: false, exitCode: EXIT.CHECK_FAILED, step: error.step, code: error.code, message: error.message };
+    const { step, code, message } = error;
+    return { device, ok: false, exitCode: EXIT.CHECK_FAILED, step, code, message };
   }
   if (error instanceof DeviceError || error instanceof UsageError) {
     return { device, ok: false, exitCode: EXIT.USAGE_OR_DEVICE, message: error.message };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { device, ok: false, exitCode: EXIT.USAGE_OR_DEVICE, message };
+}
+
+/** One key's check; never throws. With a store, the outcome is committed as soon as it is in. */
+async function outcomeOf(
+  spec: DeviceSpec,
+  args: CheckArgs,
+  out: Output,
+  origin: string,
+  history: { store: HistoryStore; runId: number } | undefined,
+): Promise<CheckOutcome> {
+  let outcome: CheckOutcome;
+  try {
+    outcome = { device: spec.text, ok: true, result: await checkOne(spec, args, out, origin) };
+  } catch (error) {
+    outcome = failureOutcome(spec.text, error);
+  }
+
+  if (history) recordCheckOutcome(history.store, history.runId, outcome);
+  return outcome;
 }
 
 /** `keybench check`: one verified registration and authentication per key. */
@@ -81,38 +113,49 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         default: 'virtual',
         describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid, hid:PATH, all, or a comma list',
       })
-      .option('app-id', { type: 'string', default: 'https://keybench.example', describe: 'U2F appId' })
-      .option('origin', { type: 'string', describe: "clientData origin (default: the appId's origin)" })
+      .option('app-id', {
+        type: 'string',
+        default: 'https://keybench.example',
+        describe: 'U2F appId',
+      })
+      .option('origin', {
+        type: 'string',
+        describe: "clientData origin (default: the appId's origin)",
+      })
       .option('timeout', { type: 'number', default: 30_000, describe: 'ms to wait for a touch' })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
       .option('db', { type: 'string', describe: 'also record the check in this history file' }),
   handler: async (args) => {
+    urlFlag('app-id', args['app-id']);
+    integerFlag('timeout', args.timeout, 1, MAX_TIMEOUT_MS);
     const out = createOutput({ json: args.json });
     const origin = args.origin ?? originOf(args['app-id']);
-    const specs = await expandSpecs(parseDeviceList(args.device));
-    if (specs.length === 0) throw new DeviceError(`device "${args.device}": no FIDO keys attached`);
+    const specs = await resolveDevices(args.device);
 
-    const outcomes: Outcome[] = await Promise.all(
-      specs.map(async (spec): Promise<Outcome> => {
-        try {
-          return { device: spec.text, ok: true, result: await checkOne(spec.text, args, out, origin) };
-        } catch (error) {
-          return failureOutcome(spec.text, error);
+    // The history is opened first, so a --db it cannot use stops the command before any key
+    // is touched.
+    const store = args.db === undefined ? undefined : openHistory(args.db);
+    try {
+      const history = store && { store, runId: startCheckRun(store, process.argv.slice(2)) };
+
+      // Each key on its own queue; one failing or vanishing key does not stop the others.
+      const outcomes = await Promise.all(
+        specs.map((spec) => outcomeOf(spec, args, out, origin, history)),
+      );
+      if (history) finishCheckRun(store, history.runId, outcomes);
+
+      if (out.json) {
+        out.emitJson(specs.length === 1 ? outcomes[0] : outcomes);
+      } else {
+        for (const outcome of outcomes) {
+          if (specs.length > 1) out.line(out.style('bold', `== ${outcome.device}`));
+          if (outcome.ok) printResult(out, outcome.result);
+          else printFailure(out, outcome);
         }
-      }),
-    );
-
-    if (args.db !== undefined) recordCheckRun(args.db, outcomes, process.argv.slice(2));
-
-    if (out.json) {
-      out.emitJson(specs.length === 1 ? outcomes[0] : outcomes);
-    } else {
-      for (const outcome of outcomes) {
-        if (specs.length > 1) out.line(out.style('bold', `== ${outcome.device}`));
-        if (outcome.ok) printResult(out, outcome.result);
-        else out.diag(out.style('red', `✘ ${outcome.device}: ${outcome.code ? `${outcome.code}: ` : ''}${outcome.message}`));
       }
+      process.exitCode = combinedExitCode(outcomes.map((o) => (o.ok ? EXIT.OK : o.exitCode)));
+    } finally {
+      store?.close();
     }
-    process.exitCode = Math.max(0, ...outcomes.map((o) => (o.ok ? 0 : o.exitCode)));
   },
 };

@@ -3,10 +3,10 @@ import type { CommandModule } from 'yargs';
 import { originOf } from '../client-data.js';
 import { runCountersOnDevice, type DeviceCountersOutcome } from '../counters/index.js';
 import { printDeviceOutcome } from '../counters/format.js';
-import { parseDeviceList } from '../device-spec.js';
-import { DeviceError, EXIT, UsageError } from '../errors.js';
+import { combinedExitCode } from '../exit.js';
+import { integerFlag, MAX_TIMEOUT_MS, urlFlag } from '../flags.js';
 import { keybenchVersions, openHistory } from '../history/index.js';
-import { expandSpecs } from '../open-device.js';
+import { resolveDevices } from '../open-device.js';
 import { createOutput } from '../output.js';
 
 interface CountersArgs {
@@ -17,12 +17,6 @@ interface CountersArgs {
   appid: string;
   timeout: number;
   json: boolean;
-}
-
-function positiveInteger(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got ${value}`);
-  }
 }
 
 /** `keybench counters`: counter regression testing with history. */
@@ -52,6 +46,7 @@ export const countersCommand: CommandModule<object, CountersArgs> = {
         describe: 'history file (default: $XDG_DATA_HOME/keybench/history.db)',
       })
       .option('appid', {
+        alias: 'app-id',
         type: 'string',
         default: 'https://keybench.example/counters',
         describe: 'U2F appId of the credentials',
@@ -59,12 +54,13 @@ export const countersCommand: CommandModule<object, CountersArgs> = {
       .option('timeout', { type: 'number', default: 30_000, describe: 'ms to wait for each touch' })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
   handler: async (args) => {
-    positiveInteger('rounds', args.rounds, 100_000);
-    positiveInteger('credentials', args.credentials, 100);
+    integerFlag('rounds', args.rounds, 1, 100_000);
+    integerFlag('credentials', args.credentials, 1, 100);
+    integerFlag('timeout', args.timeout, 1, MAX_TIMEOUT_MS);
+    urlFlag('appid', args.appid);
     const out = createOutput({ json: args.json });
     const origin = originOf(args.appid);
-    const specs = await expandSpecs(parseDeviceList(args.device));
-    if (specs.length === 0) throw new DeviceError(`device "${args.device}": no FIDO keys attached`);
+    const specs = await resolveDevices(args.device);
 
     const store = openHistory(args.db);
     try {
@@ -89,7 +85,7 @@ export const countersCommand: CommandModule<object, CountersArgs> = {
         ),
       );
 
-      const exitCode = Math.max(EXIT.OK, ...outcomes.map((o) => o.exitCode));
+      const exitCode = combinedExitCode(outcomes.map((o) => o.exitCode));
       const regressions = outcomes.flatMap((o) => o.findings.filter((f) => f.severity === 'fail'));
       store.finishRun(runId, {
         status: exitCode === 0 ? 'passed' : exitCode === 1 ? 'failed' : 'error',

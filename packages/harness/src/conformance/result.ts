@@ -43,6 +43,8 @@ export interface RunReport {
   readonly status: RunStatus;
   /** Set when the key was unusable: why. */
   readonly error?: string;
+  /** Who the key is (its attestation certificate), when the run asked (`onIdentity`). */
+  readonly attestation?: { fingerprint: string; subject: string; issuer: string };
   /** From the INIT reply: protocol version, device version, capabilities. */
   readonly deviceInfo?: { protocolVersion: number; deviceVersion: string; capabilities: number };
   readonly results: readonly CaseResult[];

@@ -5,6 +5,7 @@ import { parseDeviceSpec, type DeviceSpec } from '../device-spec.js';
 import { appliesTo, type ConformanceCase } from './case.js';
 import { CATALOGUE } from './catalogue.js';
 import { TestContext, type Credential } from './context.js';
+import { identifyKey, type KeyIdentity } from './identify.js';
 import { ConformanceFailure, SkipCase } from './failure.js';
 import type { PromptIo } from './presence.js';
 import { PROFILES, profileNamed, type Profile, type ProfileName } from './profiles.js';
@@ -32,6 +33,11 @@ export interface RunOptions {
   onStart?: (total: number) => void;
   /** Called after each case. */
   onResult?: (result: CaseResult) => void;
+  /**
+   * Given: before the cases, one registration reads the key's attestation certificate and
+   * this is called with who the key is, or with why it could not be told.
+   */
+  onIdentity?: (outcome: { identity: KeyIdentity } | { error: string }) => void | Promise<void>;
 }
 
 /** Reports kept per failed case. */
@@ -109,6 +115,7 @@ export async function runConformance(
   let shared: Promise<Credential> | undefined;
   const counters = new Map<string, number>();
   let lost: string | undefined;
+  const attestation = options.onIdentity ? await identify(session, options.onIdentity) : undefined;
   options.onStart?.(cases.length);
 
   try {
@@ -143,6 +150,7 @@ export async function runConformance(
     startedAt,
     durationMs: performance.now() - started,
     status: summary.fail > 0 ? 'failed' : 'passed',
+    ...(attestation ? { attestation } : {}),
     deviceInfo: {
       protocolVersion: info.protocolVersion,
       deviceVersion: info.deviceVersion.join('.'),
@@ -151,6 +159,22 @@ export async function runConformance(
     results,
     summary,
   };
+}
+
+/** Reads who the key is and tells `report`; a key that gives no certificate stays unnamed. */
+async function identify(
+  session: Session,
+  report: NonNullable<RunOptions['onIdentity']>,
+): Promise<KeyIdentity | undefined> {
+  let identity: KeyIdentity;
+  try {
+    identity = await identifyKey(session);
+  } catch (error) {
+    await report({ error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+  await report({ identity });
+  return identity;
 }
 
 function contextOptions(

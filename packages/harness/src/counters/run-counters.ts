@@ -1,4 +1,4 @@
-import { ApduError, listFidoDevices } from '@keybench/hid-transport';
+import { ApduError } from '@keybench/hid-transport';
 import { U2fError } from '@keybench/server-core';
 
 import type { DeviceSpec } from '../device-spec.js';
@@ -10,6 +10,7 @@ import type {
   HistoryStore,
 } from '../history/index.js';
 import { openDevice, type OpenedDevice } from '../open-device.js';
+import { usbIdentity } from '../usb-identity.js';
 import { probe, register, registrationOf, sign, type CeremonyContext } from './ceremonies.js';
 import { CounterJudge, type CounterSummary } from './judge.js';
 import { COUNTER, PROBE_SW, type ProbeKind } from './limits.js';
@@ -54,16 +55,6 @@ export interface DeviceCountersOutcome {
 
 const label = (credential: CredentialRecord) =>
   `credential #${credential.id} (kh ${Buffer.from(credential.keyHandle.subarray(0, 4)).toString('hex')}…)`;
-
-/** What the transport knows about a HID key: USB product string and serial number. */
-async function usbIdentity(spec: DeviceSpec): Promise<{ product?: string; serial?: string }> {
-  if (spec.kind !== 'hid' || spec.path === undefined) return {};
-  const info = (await listFidoDevices()).find((d) => d.path === spec.path);
-  return {
-    ...(info?.product ? { product: info.product } : {}),
-    ...(info?.serialNumber ? { serial: info.serialNumber } : {}),
-  };
-}
 
 /**
  * Runs `keybench counters` on one key: identifies it (attestation certificate fingerprint
