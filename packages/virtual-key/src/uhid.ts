@@ -3,10 +3,17 @@
  * to every program as a hidraw node (node-hid, python-fido2, libfido2, browsers).
  *
  * /dev/uhid is driven without ever blocking a libuv thread: the fd is opened O_NONBLOCK and
- * drained with readSync on a short timer until EAGAIN. A blocking fs.read would sit in the
+ * drained until EAGAIN by a poller (uhid-reader.ts). A blocking fs.read would sit in the
  * threadpool, and libuv joins its threadpool at exit, so a crash or process.exit() would hang
  * with the device still present. As it is, any exit ends the process, the kernel closes the
  * fd, and closing the fd destroys the device.
+ *
+ * Input reports are paced like a USB interrupt endpoint the host polls: a small burst, then
+ * one report per interval. uhid itself has no flow control, and hidraw keeps at most 64
+ * unread reports per open file, dropping newer ones. Written all at once, the 129 reports of
+ * a 7609-byte PING echo outran node-hid in the VM test: the host got SEQ 0x00-0x42, then
+ * 0x56 (19 reports lost, conformance FR-14). A real key cannot do that either: its reports
+ * leave only as fast as the host polls.
  */
 import * as fs from 'node:fs';
 
@@ -25,6 +32,7 @@ import {
   UHID_REPORT_TYPE,
   type UhidEvent,
 } from './uhid-event.js';
+import { readInWorker, readOnTimer, type UhidReader } from './uhid-reader.js';
 
 /**
  * Defaults: the pid.codes test VID:PID (1209:0001, "pid.codes Test PID", meant for testing,
@@ -36,9 +44,14 @@ export const UHID_DEFAULTS = Object.freeze({
   PRODUCT_ID: 0x0001,
   NAME: 'KeyBench virtual U2F key (uhid)',
   SERIAL: 'KEYBENCH-VIRTUAL',
-  /** Poll interval while reports flow, and the longest one it backs off to when idle. */
-  POLL_MIN_MS: 1,
-  POLL_MAX_MS: 8,
+  /**
+   * Input pacing: up to INPUT_BURST reports at once, then one per INPUT_INTERVAL_MS (a
+   * full-speed endpoint with bInterval 4). A 64-byte reply has no delay; the largest message
+   * (129 reports) takes about 0.5 s, and a reader may fall 7 ms per report behind before
+   * hidraw's 64-report queue overflows.
+   */
+  INPUT_INTERVAL_MS: 4,
+  INPUT_BURST: 8,
 } as const);
 
 /** Linux O_CLOEXEC (02000000 on x86, arm and arm64); node:fs does not export it. */
@@ -97,7 +110,14 @@ export interface UhidOptions {
   devicePath?: string;
   /** Receives one readable line per kernel event, report and dropped input. Never prints. */
   trace?: (line: string) => void;
-  /** Test seams: the file layer and the platform name (default process.platform). */
+  /** Milliseconds between paced input reports (default 4; 0 = no pacing). */
+  inputIntervalMs?: number;
+  /** Input reports sent without pacing after a quiet spell (default 8, at least 1). */
+  inputBurst?: number;
+  /**
+   * Test seams: the file layer (given one, events are polled on a main-thread timer instead
+   * of a worker thread) and the platform name (default process.platform).
+   */
   fileSystem?: UhidFileSystem;
   platform?: string;
 }
@@ -174,6 +194,14 @@ export function serveUhid(key: UhidKey, options: UhidOptions = {}): UhidServer {
   const file = options.fileSystem ?? nodeFileSystem;
   checkId(vendorId, 'vendor id');
   checkId(productId, 'product id');
+  const inputIntervalMs = options.inputIntervalMs ?? UHID_DEFAULTS.INPUT_INTERVAL_MS;
+  const inputBurst = options.inputBurst ?? UHID_DEFAULTS.INPUT_BURST;
+  if (!Number.isFinite(inputIntervalMs) || inputIntervalMs < 0) {
+    throw new RangeError(`uhid: inputIntervalMs must be 0 or more, got ${inputIntervalMs}`);
+  }
+  if (!Number.isInteger(inputBurst) || inputBurst < 1) {
+    throw new RangeError(`uhid: inputBurst must be a positive integer, got ${inputBurst}`);
+  }
 
   // Encoding first, so bad options throw before any device exists.
   const create = encodeCreate2({
@@ -213,11 +241,14 @@ export function serveUhid(key: UhidKey, options: UhidOptions = {}): UhidServer {
     `${productId.toString(16).padStart(4, '0')} on ${devicePath}`);
 
   let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-  let interval: number = UHID_DEFAULTS.POLL_MIN_MS;
+  let reader: UhidReader | undefined;
+  let closing: Promise<void> | undefined;
+  let inputTimer: NodeJS.Timeout | undefined;
+  const inputQueue: Uint8Array[] = [];
+  let tokens: number = inputBurst;
+  let refilledAt = performance.now();
   let resolveStarted: (started: boolean) => void = () => {};
   const started = new Promise<boolean>((resolve) => (resolveStarted = resolve));
-  const buffer = new Uint8Array(UHID_EVENT_SIZE);
 
   const write = (event: Uint8Array, what: string): void => {
     if (closed) return;
@@ -225,7 +256,7 @@ export function serveUhid(key: UhidKey, options: UhidOptions = {}): UhidServer {
       file.writeSync(fd, event);
     } catch (error) {
       trace(`uhid: ${what} write failed: ${String(error)}; closing the device`);
-      shutdown(false);
+      void shutdown(false);
     }
   };
 
@@ -270,43 +301,43 @@ export function serveUhid(key: UhidKey, options: UhidOptions = {}): UhidServer {
     trace(`uhid: out ${hex(report)}`);
     key.handleReport(report.slice(), (reply) => {
       if (closed) return;
-      trace(`uhid: in  ${hex(reply)}`);
-      write(encodeInput2(reply), 'input2');
+      inputQueue.push(reply.slice());
+      sendInput();
     });
   };
 
-  const poll = (): void => {
-    timer = undefined;
-    let events = 0;
-    while (!closed) {
-      let length: number;
-      try {
-        length = file.readSync(fd, buffer);
-      } catch (error) {
-        if (errnoCode(error) === 'EAGAIN' || errnoCode(error) === 'EWOULDBLOCK') break;
-        trace(`uhid: read failed: ${String(error)}; closing the device`);
-        shutdown(false);
-        return;
-      }
-      events += 1;
-      try {
-        onEvent(decodeUhidEvent(buffer.subarray(0, length)));
-      } catch (error) {
-        trace(`uhid: bad event: ${error instanceof Error ? error.message : String(error)}`);
-      }
+  /** Writes queued input reports as far as the pacing allows; re-arms itself for the rest. */
+  const sendInput = (): void => {
+    if (inputTimer !== undefined) return;
+    const now = performance.now();
+    tokens = inputIntervalMs === 0
+      ? inputBurst
+      : Math.min(inputBurst, tokens + (now - refilledAt) / inputIntervalMs);
+    refilledAt = now;
+    while (!closed && inputQueue.length > 0 && tokens >= 1) {
+      const reply = inputQueue.shift()!;
+      if (inputIntervalMs !== 0) tokens -= 1;
+      trace(`uhid: in  ${hex(reply)}`);
+      write(encodeInput2(reply), 'input2');
     }
-    if (closed) return;
-
-    // Short intervals while reports flow, backing off when idle: latency stays low during
-    // a transaction without a 1 kHz wake-up for a key nobody uses.
-    interval = events > 0
-      ? UHID_DEFAULTS.POLL_MIN_MS
-      : Math.min(interval * 2, UHID_DEFAULTS.POLL_MAX_MS);
-    timer = setTimeout(poll, interval);
+    if (closed || inputQueue.length === 0) return;
+    inputTimer = setTimeout(() => {
+      inputTimer = undefined;
+      sendInput();
+    }, Math.ceil((1 - tokens) * inputIntervalMs));
   };
 
-  const shutdown = (destroy: boolean): void => {
+  const onBytes = (bytes: Uint8Array): void => {
     if (closed) return;
+    try {
+      onEvent(decodeUhidEvent(bytes));
+    } catch (error) {
+      trace(`uhid: bad event: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  const shutdown = (destroy: boolean): Promise<void> => {
+    if (closing) return closing;
     if (destroy) {
       try {
         file.writeSync(fd, encodeDestroy());
@@ -315,23 +346,44 @@ export function serveUhid(key: UhidKey, options: UhidOptions = {}): UhidServer {
       }
     }
     closed = true;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
-    try {
-      file.closeSync(fd);
-    } catch (error) {
-      trace(`uhid: close failed: ${String(error)}`);
-    }
+    if (inputTimer !== undefined) clearTimeout(inputTimer);
+    inputTimer = undefined;
+    if (inputQueue.length > 0) trace(`uhid: ${inputQueue.length} input report(s) unsent at close`);
+    inputQueue.length = 0;
     resolveStarted(false);
-    trace('uhid: closed');
+
+    // The fd closes only once no read can touch it: a number reused by a later open must
+    // never be read by a poller that is still running.
+    closing = (async () => {
+      await reader?.stop();
+      try {
+        file.closeSync(fd);
+      } catch (error) {
+        trace(`uhid: close failed: ${String(error)}`);
+      }
+      trace('uhid: closed');
+    })();
+    return closing;
   };
 
-  // The timer is ref'd like a listening server: the process lives while the device does.
-  // The first poll waits a turn so callers can attach to `started` before any event.
-  timer = setTimeout(poll, 0);
+  const callbacks = {
+    onEvent: onBytes,
+    onFailure: (reason: string) => {
+      trace(`uhid: read failed: ${reason}; closing the device`);
+      void shutdown(false);
+    },
+  };
+  try {
+    reader = options.fileSystem
+      ? readOnTimer(file, fd, UHID_EVENT_SIZE, callbacks)
+      : readInWorker(fd, UHID_EVENT_SIZE, callbacks);
+  } catch (error) {
+    file.closeSync(fd);
+    throw new UhidError('io', `uhid: cannot start the reader: ${String(error)}`, { cause: error });
+  }
 
   return {
     started,
-    close: async () => shutdown(true),
+    close: () => shutdown(true),
   };
 }

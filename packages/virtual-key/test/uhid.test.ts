@@ -160,6 +160,62 @@ describe('serveUhid on a fake /dev/uhid', () => {
     expect(drops[2]).toContain('rtype 0, 64 bytes');
   });
 
+  it('paces input reports: a burst at once, then one per interval, in order', async () => {
+    // hidraw keeps 64 unread reports per reader and drops the rest; a 129-report reply
+    // written at once lost 19 reports in the VM test, so replies leave like USB polls.
+    const fake = new FakeUhid();
+    let written = -1;
+    const key = {
+      handleReport(_report: Uint8Array, reply: (report: Uint8Array) => void) {
+        for (let i = 0; i < 12; i++) reply(frame(i));
+        written = fake.writes.length - 1;
+      },
+    };
+    server = serveUhid(key, {
+      fileSystem: fake, platform: 'linux', inputBurst: 4, inputIntervalMs: 15,
+    });
+    fake.pushOutput(frame(0));
+
+    await vi.waitFor(() => expect(written).toBe(4), { timeout: 2000 });
+    await vi.waitFor(() => expect(fake.writes).toHaveLength(13), { timeout: 2000 });
+    const inputs = fake.writes.slice(1);
+    expect(inputs.map((w) => w[6])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('sends every reply at once with inputIntervalMs 0, and drops unsent ones at close', async () => {
+    const fake = new FakeUhid();
+    let written = -1;
+    const key = {
+      handleReport(_report: Uint8Array, reply: (report: Uint8Array) => void) {
+        for (let i = 0; i < 100; i++) reply(frame(i));
+        written = fake.writes.length - 1;
+      },
+    };
+    server = serveUhid(key, { fileSystem: fake, platform: 'linux', inputIntervalMs: 0 });
+    fake.pushOutput(frame(0));
+    await vi.waitFor(() => expect(written).toBe(100), { timeout: 2000 });
+
+    const paced = new FakeUhid();
+    const lines: string[] = [];
+    const second = serveUhid(key, {
+      fileSystem: paced, platform: 'linux', inputBurst: 2, inputIntervalMs: 10_000,
+      trace: (l) => lines.push(l),
+    });
+    paced.pushOutput(frame(0));
+    await vi.waitFor(() => expect(paced.writes).toHaveLength(3), { timeout: 2000 });
+    await second.close();
+    expect(paced.writtenTypes).toEqual([UHID.CREATE2, UHID.INPUT2, UHID.INPUT2, UHID.DESTROY]);
+    expect(lines).toContain('uhid: 98 input report(s) unsent at close');
+  });
+
+  it('rejects a negative input interval and a burst below 1', () => {
+    const fake = new FakeUhid();
+    const base = { fileSystem: fake, platform: 'linux' };
+    expect(() => serveUhid(recordingKey(), { ...base, inputIntervalMs: -1 })).toThrow(RangeError);
+    expect(() => serveUhid(recordingKey(), { ...base, inputBurst: 0 })).toThrow(/inputBurst/);
+    expect(fake.opened).toBeUndefined();
+  });
+
   it('resolves started on UHID_START and traces OPEN and CLOSE', async () => {
     const fake = new FakeUhid();
     const lines: string[] = [];
