@@ -11,9 +11,10 @@ import { afterEach, describe, expect, it } from 'vitest';
  */
 const SCRIPT = fileURLToPath(new URL('../scripts/vm/run-vm-test.sh', import.meta.url));
 
-// The script bounds QEMU at 170 s (the guest its own test at 150 s); this leaves room for the
-// image build, a first kernel download and the host-side comparison run.
-const TEST_TIMEOUT_MS = 290_000;
+// The script bounds QEMU at 240 s (the guest its own test at 210 s); this leaves room for the
+// image build, a first kernel download and the host-side comparison runs. A run usually takes
+// about 2 minutes on a busy 2-core machine.
+const TEST_TIMEOUT_MS = 330_000;
 
 const hasQemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { stdio: 'ignore' })
   .status === 0;
@@ -60,7 +61,9 @@ describe.skipIf(!hasQemu)('uhid in a VM: node-hid → hidraw → uhid → the vi
         /KEYBENCH-VM devices listed hid:\/dev\/hidraw\d+ [0-9a-f]{4}:[0-9a-f]{4} usagePage 0xf1d0 usage 1/,
       );
       expect(output).toContain('KEYBENCH-VM check verified');
-      expect(output).toMatch(/KEYBENCH-VM (conformance passed|SKIP conformance: )/);
+      expect(output).toMatch(
+        /KEYBENCH-VM (conformance passed \(\d+ passed, 0 failed|SKIP conformance: )/,
+      );
       expect(output).toContain('KEYBENCH-VM device removed after the key stopped');
       expect(output).toContain('KEYBENCH-VM PASS');
       expect(output).toContain('vm: PASS (QEMU status 1 from isa-debug-exit)');

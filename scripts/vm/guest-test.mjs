@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const CLI = '/keybench/packages/harness/dist/cli.js';
 const FIDO_USAGE_PAGE = 0xf1d0;
-const STEP_TIMEOUT_MS = { devices: 30_000, check: 60_000, conformance: 100_000 };
+const STEP_TIMEOUT_MS = { devices: 40_000, check: 60_000, conformance: 150_000 };
 
 const say = (line) => console.log(`KEYBENCH-VM ${line}`);
 const since = (t0) => Math.round(performance.now() - t0);
@@ -152,7 +152,8 @@ if (failures.length === 0) {
   if (conf.status !== 0 && /Unknown arguments?: .*\bconformance\b/.test(conf.stderr)) {
     say('SKIP conformance: this build of keybench has no conformance command');
   } else if (conf.status === 0) {
-    say('conformance passed');
+    const summary = /(\d+) passed, (\d+) failed, (\d+) skipped/.exec(conf.stdout)?.[0] ?? 'no summary';
+    say(`conformance passed (${summary})`);
     say(`time conformance=${conf.ms}ms`);
   } else {
     fail(`conformance --device hid (status ${conf.status})`);

@@ -14,9 +14,12 @@
 # Environment:
 #   KEYBENCH_VM_CACHE          cache directory (default .cache/vm)
 #   KEYBENCH_VM_ACCEL          auto (default), tcg or kvm
-#   KEYBENCH_VM_TIMEOUT        host bound on QEMU, seconds (default 170)
-#   KEYBENCH_VM_GUEST_TIMEOUT  guest bound on the guest test, seconds (default 150)
+#   KEYBENCH_VM_CPU            QEMU -cpu model under TCG (default max)
+#   KEYBENCH_VM_TIMEOUT        host bound on QEMU, seconds (default 240)
+#   KEYBENCH_VM_GUEST_TIMEOUT  guest bound on the guest test, seconds (default 210)
 #   KEYBENCH_VM_COMPARE        0 to skip the in-process comparison run on the host
+#   KEYBENCH_VM_GUEST_TEST     another guest program to run instead of guest-test.mjs (for
+#                              investigating the guest; it must print KEYBENCH-VM PASS)
 # Exit status: 0 pass, 1 fail (guest failure, kernel panic or timeout), 2 missing tool/build.
 set -euo pipefail
 
@@ -24,8 +27,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 CACHE="${KEYBENCH_VM_CACHE:-$ROOT/.cache/vm}"
 ACCEL="${KEYBENCH_VM_ACCEL:-auto}"
-VM_TIMEOUT="${KEYBENCH_VM_TIMEOUT:-170}"
-GUEST_TIMEOUT="${KEYBENCH_VM_GUEST_TIMEOUT:-150}"
+VM_TIMEOUT="${KEYBENCH_VM_TIMEOUT:-240}"
+GUEST_TIMEOUT="${KEYBENCH_VM_GUEST_TIMEOUT:-210}"
 COMPARE="${KEYBENCH_VM_COMPARE:-1}"
 MEMORY_MB=1024
 
@@ -67,7 +70,7 @@ for dir in "$ROOT"/packages/*/; do
 done
 find "$app_stage/keybench" -name '*.map' -delete
 cp "$HERE/guest-init.sh" "$app_stage/init" && chmod 755 "$app_stage/init"
-cp "$HERE/guest-test.mjs" "$app_stage/guest-test.mjs"
+cp "${KEYBENCH_VM_GUEST_TEST:-$HERE/guest-test.mjs}" "$app_stage/guest-test.mjs"
 cp "$HERE/guest-key.mjs" "$app_stage/guest-key.mjs"
 (cd "$app_stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$RUN/app.cpio"
 rm -rf "$app_stage"
@@ -95,7 +98,7 @@ esac
 # --- Boot ----------------------------------------------------------------------------------
 serial_log="$RUN/serial.log"
 boot() {
-  local accel="$1" cpu=max
+  local accel="$1" cpu="${KEYBENCH_VM_CPU:-max}"
   [ "$accel" = kvm ] && cpu=host
   log "booting under $accel (timeout ${VM_TIMEOUT} s)"
   t_qemu="$(ms)"
@@ -140,14 +143,14 @@ grep -o 'KEYBENCH-VM time .*' "$serial_log" | sed 's/^KEYBENCH-VM time /vm:   gu
 if [ "$COMPARE" != 0 ]; then
   cli=(node "$ROOT/packages/harness/dist/cli.js")
   t0="$(ms)"
-  if timeout 60 "${cli[@]}" check --device virtual >/dev/null 2>&1; then
+  if timeout 30 "${cli[@]}" check --device virtual >/dev/null 2>&1; then
     echo "vm:   host check --device virtual (in-process)        $(secs $(($(ms) - t0)))"
   else
     echo "vm:   host check --device virtual failed (comparison only)"
   fi
   if timeout 20 "${cli[@]}" --help 2>/dev/null | grep -q 'keybench conformance'; then
     t0="$(ms)"
-    if timeout 120 "${cli[@]}" conformance --device virtual >/dev/null 2>&1; then
+    if timeout 60 "${cli[@]}" conformance --device virtual >/dev/null 2>&1; then
       echo "vm:   host conformance --device virtual (in-process)  $(secs $(($(ms) - t0)))"
     else
       echo "vm:   host conformance --device virtual failed (comparison only)"
