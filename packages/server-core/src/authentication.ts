@@ -7,10 +7,12 @@ import { checkClientData, type CeremonyOptions } from './ceremony.js';
 import { checkCounter, COUNTER_POLICIES, type CounterPolicy,
   type CounterVerdict } from './counter.js';
 import { U2fError } from './errors.js';
-import { asRecord, checkClientError, optionalString, parseJsonText, requireString,
+import { asRecord, checkClientError, optionalString, parseJsonText, readResponse, requireString,
+  responseString,
   type DeviceRegistration, type SignRequestMessage, type SignResponse } from './messages.js';
 import { nodeEngine } from './node-engine.js';
 import { keyData } from './registration.js';
+import { REGISTRATION } from './registration-data.js';
 import { parseSignatureData, USER_PRESENCE } from './signature-data.js';
 import { verifyAuthenticationSignature } from './verify.js';
 
@@ -20,6 +22,8 @@ export interface AuthenticationOptions extends CeremonyOptions {
   requireUserPresence?: boolean;
   /** What a counter that did not go up means (default `strict`). */
   counterPolicy?: CounterPolicy;
+  /** The stored registrations, when not given as the third argument (issue 3's shape). */
+  registrations?: DeviceRegistration[];
 }
 
 /** A verified authentication. */
@@ -69,35 +73,49 @@ interface SignCandidate {
 /**
  * Verifies an authentication response: client error, key handle (one the request offered and
  * a registration holds), clientData (typ, challenge, origin), signature data layout, the
- * signature, then user presence and the counter. Inputs are not changed.
+ * signature, then user presence and the counter. Inputs are not changed. The registrations
+ * come as the third argument or as `options.registrations`:
+ * `completeAuthentication(request, response, { registrations, facets })`.
  *
  * @throws U2fError with a stable code (CLIENT_ERROR, BAD_BASE64, UNKNOWN_KEY_HANDLE,
  *   CLIENT_DATA_TYPE, CHALLENGE_MISMATCH, ORIGIN_NOT_ALLOWED, BAD_SIGNATURE_DATA,
- *   BAD_PUBLIC_KEY, BAD_SIGNATURE, USER_NOT_PRESENT, COUNTER_NOT_INCREASED, ...);
+ *   BAD_PUBLIC_KEY, BAD_REGISTRATION, BAD_SIGNATURE, USER_NOT_PRESENT, COUNTER_NOT_INCREASED,
+ *   TOO_LARGE, ...);
  *   TypeError/RangeError for misused options.
  */
 export function completeAuthentication(request: SignRequestMessage | string | object,
-  response: SignResponse | string, registrations: DeviceRegistration[],
-  options: AuthenticationOptions = {}): AuthenticationResult {
+  response: SignResponse | string, registrationsOrOptions: DeviceRegistration[] |
+  AuthenticationOptions, maybeOptions: AuthenticationOptions = {}): AuthenticationResult {
+  const byOptions = !Array.isArray(registrationsOrOptions);
+  const options = byOptions ? registrationsOrOptions ?? {} : maybeOptions;
+  const registrations = byOptions ? options.registrations : registrationsOrOptions;
   const engine = options.engine ?? nodeEngine;
   const policy = options.counterPolicy ?? 'strict';
   if (!COUNTER_POLICIES.includes(policy)) {
     throw new RangeError(`counterPolicy: expected one of ${COUNTER_POLICIES.join(', ')}`);
   }
   if (!Array.isArray(registrations)) {
-    throw new TypeError('completeAuthentication: registrations must be an array');
+    throw new TypeError('completeAuthentication: registrations must be an array (third ' +
+      'argument or options.registrations)');
   }
 
-  const res = asRecord(response, 'response', 'BAD_RESPONSE');
+  const res = readResponse(response);
   checkClientError(res, 'response');
-  const keyHandleText = requireString(res, 'keyHandle', 'response', 'BAD_RESPONSE');
-  const signatureDataText = requireString(res, 'signatureData', 'response', 'BAD_RESPONSE');
-  const clientDataText = requireString(res, 'clientData', 'response', 'BAD_RESPONSE');
+  const keyHandleText = responseString(res, 'keyHandle');
+  const signatureDataText = responseString(res, 'signatureData');
+  const clientDataText = responseString(res, 'clientData');
   const keyHandle = websafeDecode(keyHandleText, 'response.keyHandle');
+  if (keyHandle.length < REGISTRATION.KEY_HANDLE_MIN ||
+    keyHandle.length > REGISTRATION.KEY_HANDLE_MAX) {
+    throw new U2fError('UNKNOWN_KEY_HANDLE', `response.keyHandle: ${keyHandle.length} bytes, ` +
+      'expected 1..255', { field: 'response.keyHandle', expected: '1..255 bytes',
+      actual: `${keyHandle.length} bytes` });
+  }
 
   const signRequest = readSignRequest(request);
   const candidate = findCandidate(signRequest.candidates, keyHandle);
   const registration = findRegistration(registrations, keyHandle);
+  const previous = storedCounter(registration.counter);
   // A registration's own appId overrides the request's (keys registered under an older appId).
   const appId = typeof registration.appId === 'string' && registration.appId !== ''
     ? registration.appId : candidate.appId;
@@ -135,7 +153,6 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
       expected: 'bit 0 set', actual: flags });
   }
 
-  const previous = typeof registration.counter === 'number' ? registration.counter : undefined;
   const counterVerdict = checkCounter(previous, data.counter, policy);
   const counter = previous === undefined ? data.counter : Math.max(previous, data.counter);
   return {
@@ -208,6 +225,17 @@ function findRegistration(registrations: DeviceRegistration[], keyHandle: Uint8A
   }
   if (found === undefined) throw unknownKeyHandle('the registrations');
   return found;
+}
+
+/** The last verified counter of a stored registration; undefined (or null) before first use. */
+function storedCounter(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 &&
+    value <= 0xffffffff) return value;
+  // A counter kept as text, NaN or negative would silently switch the counter check off.
+  throw new U2fError('BAD_REGISTRATION', `registration.counter: expected an integer ` +
+    `0..4294967295 or nothing, got ${describe(value)}`, { field: 'registration.counter',
+    expected: 'integer 0..4294967295', actual: describe(value) });
 }
 
 function unknownKeyHandle(where: string): U2fError {

@@ -137,6 +137,7 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
 /** A short, safe description of an unknown value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') {
     const s = value.length > 40 ? `${value.slice(0, 40)}…` : value;

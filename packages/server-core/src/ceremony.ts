@@ -6,6 +6,7 @@ import { constantTimeEqual, toHex } from './bytes.js';
 import type { CryptoEngine } from './engine.js';
 import { U2fError } from './errors.js';
 import { canonicalFacets, checkOrigin, defaultFacets } from './facets.js';
+import { CHALLENGE_BOUNDS } from './limits.js';
 
 /**
  * Receives each message as it is checked: the step name and bytes in hex (clientData,
@@ -40,6 +41,13 @@ export function checkClientData(encoded: string, typ: ClientDataType, challenge:
   checkClientDataType(clientData, typ);
 
   const expected = websafeDecode(challenge, 'request.challenge');
+  if (expected.length < CHALLENGE_BOUNDS.MIN || expected.length > CHALLENGE_BOUNDS.MAX) {
+    // An empty stored challenge would match an empty one in clientData.
+    throw new U2fError('BAD_REQUEST', `request.challenge: ${expected.length} bytes, expected ` +
+      `${CHALLENGE_BOUNDS.MIN}..${CHALLENGE_BOUNDS.MAX}`, { field: 'request.challenge',
+      expected: `${CHALLENGE_BOUNDS.MIN}..${CHALLENGE_BOUNDS.MAX} bytes`,
+      actual: `${expected.length} bytes` });
+  }
   if (!constantTimeEqual(clientData.challengeBytes, expected)) {
     throw new U2fError('CHALLENGE_MISMATCH', `clientData.challenge: expected ${challenge}, got ` +
       `${clientData.challenge.slice(0, 64)}`, { field: 'clientData.challenge',

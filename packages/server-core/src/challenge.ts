@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { websafeDecode, websafeEncode } from './base64url.js';
+import { CHALLENGE_BOUNDS } from './limits.js';
 
 /** Length of a generated challenge in bytes. */
 export const CHALLENGE_LENGTH = 32;
@@ -88,13 +89,30 @@ function storeKey(challenge: string): string {
 }
 
 /**
- * A challenge as base64url without padding: 32 random bytes, or the given bytes/text.
+ * A challenge as base64url without padding: 32 random bytes, or the given bytes/text, which
+ * must hold CHALLENGE_BOUNDS.MIN..MAX bytes (a short challenge is guessable).
  *
- * @throws TypeError for a challenge that is neither a string nor bytes.
+ * @throws TypeError for a challenge that is neither bytes nor base64url text; RangeError for
+ *   one outside the length bounds.
  */
 export function makeChallenge(challenge?: string | Uint8Array): string {
   if (challenge === undefined) return websafeEncode(randomBytes(CHALLENGE_LENGTH));
-  if (challenge instanceof Uint8Array) return websafeEncode(challenge);
-  if (typeof challenge === 'string') return challenge;
-  throw new TypeError('challenge: expected a base64url string or bytes');
+
+  let bytes: Uint8Array;
+  if (challenge instanceof Uint8Array) {
+    bytes = challenge;
+  } else if (typeof challenge === 'string') {
+    try {
+      bytes = websafeDecode(challenge, 'challenge');
+    } catch {
+      throw new TypeError('challenge: expected base64url text');
+    }
+  } else {
+    throw new TypeError('challenge: expected a base64url string or bytes');
+  }
+  if (bytes.length < CHALLENGE_BOUNDS.MIN || bytes.length > CHALLENGE_BOUNDS.MAX) {
+    throw new RangeError(`challenge: ${bytes.length} bytes, expected ` +
+      `${CHALLENGE_BOUNDS.MIN}..${CHALLENGE_BOUNDS.MAX}`);
+  }
+  return websafeEncode(bytes);
 }

@@ -1,6 +1,8 @@
 import { websafeDecode } from './base64url.js';
 import { decodeUtf8, describe } from './bytes.js';
 import { U2fError } from './errors.js';
+import { scanJsonObject } from './json-scan.js';
+import { LIMITS } from './limits.js';
 
 /** clientData `typ` values (FIDO U2F JavaScript API, "Client data"). */
 export const CLIENT_DATA_TYPE = Object.freeze({
@@ -27,11 +29,16 @@ export interface ClientData {
 }
 
 /**
- * Decodes a clientData (base64url text, or the raw bytes) and checks its shape: valid UTF-8,
- * a JSON object, string members `typ`, `challenge` (base64url) and `origin`. Extra members
- * and any `cid_pubkey` form are accepted. `typ` is not compared here.
+ * Decodes a clientData (base64url text, or the raw bytes) and checks its shape: at most
+ * LIMITS.CLIENT_DATA_BYTES, valid UTF-8 without a byte-order mark, a JSON object nested at
+ * most LIMITS.CLIENT_DATA_DEPTH deep, no member name twice, string members `typ`,
+ * `challenge` (base64url) and `origin`. Extra members and any `cid_pubkey` form are
+ * accepted. `typ` is not compared here.
  *
- * @throws U2fError BAD_BASE64 or CLIENT_DATA_INVALID.
+ * A repeated member is rejected rather than resolved: JSON.parse keeps the last `typ`, other
+ * parsers the first, and a signed message must mean one thing to every reader.
+ *
+ * @throws U2fError BAD_BASE64, TOO_LARGE or CLIENT_DATA_INVALID.
  */
 export function parseClientData(input: string | Uint8Array): ClientData {
   const bytes = typeof input === 'string' ? websafeDecode(input, 'clientData') : input;
@@ -40,9 +47,18 @@ export function parseClientData(input: string | Uint8Array): ClientData {
       `got ${describe(input)}`, { field: 'clientData', expected: 'string', actual: typeof input });
   }
 
+  if (bytes.length > LIMITS.CLIENT_DATA_BYTES) {
+    throw new U2fError('TOO_LARGE', `clientData: ${bytes.length} bytes, expected at most ` +
+      `${LIMITS.CLIENT_DATA_BYTES}`, { field: 'clientData',
+      expected: `<= ${LIMITS.CLIENT_DATA_BYTES} bytes`, actual: `${bytes.length} bytes` });
+  }
+
   const text = decodeUtf8(bytes);
   if (text === undefined) {
     throw invalid('clientData', 'valid UTF-8', 'invalid UTF-8 bytes');
+  }
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw invalid('clientData', 'JSON without a byte-order mark', 'a leading BOM (ef bb bf)');
   }
 
   let json: unknown;
@@ -53,6 +69,16 @@ export function parseClientData(input: string | Uint8Array): ClientData {
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw invalid('clientData', 'a JSON object', describe(json));
+  }
+
+  const scan = scanJsonObject(text, LIMITS.CLIENT_DATA_DEPTH);
+  if (scan.duplicate !== undefined) {
+    throw invalid(`clientData.${scan.duplicate.slice(0, 40)}`, 'each member once',
+      `member ${describe(scan.duplicate)} twice`);
+  }
+  if (scan.depth > LIMITS.CLIENT_DATA_DEPTH) {
+    throw invalid('clientData', `nesting at most ${LIMITS.CLIENT_DATA_DEPTH} deep`,
+      `nesting deeper than ${LIMITS.CLIENT_DATA_DEPTH}`);
   }
 
   const record = json as Record<string, unknown>;

@@ -56,18 +56,37 @@ export function canonicalFacets(facets: readonly string[]): Set<string> {
   return out;
 }
 
-/** The facets allowed when the caller gives none: the appId's own origin. */
+/**
+ * The facets allowed when the caller gives none: the appId's own origin. An appId that is
+ * not an http(s) URL has no origin, so it allows nothing (npm u2f #12): pass facets.
+ */
 export function defaultFacets(appId: string): string[] {
+  if (typeof appId !== 'string' || !/^https?:\/\//i.test(appId)) return [];
   const origin = canonicalOrigin(appId);
   return origin === undefined ? [] : [origin];
 }
 
 /**
+ * A web origin as a browser serialises it: `scheme://authority`, nothing after it. Userinfo
+ * (`https://user@host`), `%`-escapes, backslashes, whitespace and control characters are
+ * refused before the URL parser could quietly drop or rewrite them.
+ */
+const WEB_ORIGIN = /^https?:\/\/[^/?#@\\%\s\p{Cc}]+$/iu;
+
+/** The origin of an opaque context (sandboxed frame, file: page): never a facet. */
+const OPAQUE_ORIGIN = 'null';
+
+/**
  * Throws U2fError ORIGIN_NOT_ALLOWED unless the clientData origin, canonicalised, is one of
- * the allowed facets.
+ * the allowed facets. An http(s) origin must be a bare `scheme://host[:port]` (see
+ * {@link WEB_ORIGIN}); case, default ports and Unicode hosts are canonicalised; `null`
+ * never passes; a trailing-dot host (`example.com.`, another origin to a browser) matches
+ * only a facet written with the dot.
  */
 export function checkOrigin(origin: string, allowed: Set<string>): void {
-  const canonical = canonicalOrigin(origin);
+  const web = /^https?:/i.test(origin);
+  const canonical = origin === OPAQUE_ORIGIN || (web && !WEB_ORIGIN.test(origin))
+    ? undefined : canonicalOrigin(origin);
   if (canonical === undefined || !allowed.has(canonical)) {
     const expected = allowed.size === 0 ? 'no origin (empty facet list)' : [...allowed].join(', ');
     throw new U2fError('ORIGIN_NOT_ALLOWED', `clientData.origin: expected one of ${expected}, ` +

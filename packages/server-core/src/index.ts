@@ -3,6 +3,7 @@
  */
 export { U2fError, U2F_ERROR, type U2fErrorCode, type U2fErrorDetails } from './errors.js';
 export { websafeDecode, websafeEncode } from './base64url.js';
+export { LIMITS, CHALLENGE_BOUNDS } from './limits.js';
 export { constantTimeEqual } from './bytes.js';
 export { checkEcdsaDer } from './der.js';
 export { appParam } from './app-param.js';

@@ -1,5 +1,6 @@
 import { describe } from './bytes.js';
 import { U2fError, type U2fErrorCode } from './errors.js';
+import { LIMITS } from './limits.js';
 
 /** The protocol version string of U2F v1.1/v1.2 raw messages. */
 export const U2F_V2 = 'U2F_V2';
@@ -104,6 +105,37 @@ export function asRecord(value: unknown, what: string, code: U2fErrorCode):
       field: what, expected: 'object', actual: describe(parsed) });
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * A client's response as a record: JSON text of at most LIMITS.RESPONSE_JSON_CHARS, or an
+ * object. Bounded before parsing, so a huge text costs nothing.
+ *
+ * @throws U2fError TOO_LARGE, BAD_JSON or BAD_RESPONSE.
+ */
+export function readResponse(value: unknown): Record<string, unknown> {
+  if (typeof value === 'string' && value.length > LIMITS.RESPONSE_JSON_CHARS) {
+    throw tooLarge('response', LIMITS.RESPONSE_JSON_CHARS, value.length);
+  }
+  return asRecord(value, 'response', 'BAD_RESPONSE');
+}
+
+/**
+ * A required string member of a response of at most LIMITS.RESPONSE_FIELD_CHARS.
+ *
+ * @throws U2fError BAD_RESPONSE or TOO_LARGE.
+ */
+export function responseString(response: Record<string, unknown>, name: string): string {
+  const value = requireString(response, name, 'response', 'BAD_RESPONSE');
+  if (value.length > LIMITS.RESPONSE_FIELD_CHARS) {
+    throw tooLarge(`response.${name}`, LIMITS.RESPONSE_FIELD_CHARS, value.length);
+  }
+  return value;
+}
+
+function tooLarge(field: string, limit: number, length: number): U2fError {
+  return new U2fError('TOO_LARGE', `${field}: ${length} characters, expected at most ${limit}`,
+    { field, expected: `<= ${limit} characters`, actual: `${length} characters` });
 }
 
 /** Parses JSON text if given text; returns anything else as it is. */

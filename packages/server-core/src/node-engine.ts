@@ -6,8 +6,14 @@ import { isOnP256 } from './p256-point.js';
 /** The DER SubjectPublicKeyInfo header for an uncompressed P-256 point (server.md 1.1). */
 const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
 
-const KEY_CACHE_LIMIT = 4096;
+/** Most KeyObjects kept; attestation keys are attacker-chosen, so the cache must be bounded. */
+export const KEY_CACHE_LIMIT = 4096;
 const keyCache = new BoundedCache<string, KeyObject | null>(KEY_CACHE_LIMIT);
+
+/** Entries in the KeyObject cache (for tests of its bound). */
+export function keyCacheSize(): number {
+  return keyCache.size;
+}
 
 /**
  * The 65-byte point as a KeyObject, cached by the point's bytes; null when OpenSSL refuses

@@ -1,6 +1,7 @@
 import { ByteReader } from './bytes.js';
 import { checkEcdsaDer, DER_TAG, readDerLength } from './der.js';
 import { U2fError } from './errors.js';
+import { LIMITS } from './limits.js';
 
 /** Registration response constants (Raw Message Formats §4.3). */
 export const REGISTRATION = Object.freeze({
@@ -27,10 +28,11 @@ const CODE = 'BAD_REGISTRATION_DATA';
 /**
  * Splits a registration response: reserved byte 0x05, 65-byte uncompressed point, key handle
  * of 1..255 bytes, certificate cut by its own DER length (short or long form; indefinite and
- * non-minimal lengths rejected), then exactly one canonical DER signature. Whether the point
- * is on the curve is checked by the verifier's engine.
+ * non-minimal lengths rejected; at most LIMITS.CERTIFICATE_BYTES), then exactly one canonical
+ * DER signature. Whether the point is on the curve is checked by the verifier's engine.
  *
- * @throws U2fError BAD_REGISTRATION_DATA naming the field, expected and actual values.
+ * @throws U2fError BAD_REGISTRATION_DATA naming the field, expected and actual values;
+ *   TOO_LARGE for an oversized certificate.
  */
 export function parseRegistrationData(bytes: Uint8Array): RegistrationData {
   const reader = new ByteReader(bytes, 'registrationData', CODE);
@@ -77,6 +79,11 @@ function readCertificate(reader: ByteReader): Uint8Array {
       { field: 'certificate', expected: '0x30', actual: `0x${hex(tag)}` });
   }
   const length = readDerLength(reader, 'certificate', CODE);
+  if (length > LIMITS.CERTIFICATE_BYTES) {
+    throw new U2fError('TOO_LARGE', `registrationData: certificate of ${length} bytes, expected ` +
+      `at most ${LIMITS.CERTIFICATE_BYTES}`, { field: 'certificate',
+      expected: `<= ${LIMITS.CERTIFICATE_BYTES} bytes`, actual: `${length} bytes` });
+  }
   const header = reader.offset - start;
   const content = reader.take('certificate', length);
   return new Uint8Array(content.buffer, content.byteOffset - header, header + length);

@@ -10,7 +10,7 @@ import { CLIENT_DATA_TYPE } from './client-data.js';
 import { checkClientData, type CeremonyOptions } from './ceremony.js';
 import { U2fError } from './errors.js';
 import { asRecord, checkClientError, optionalString, parseJsonText, readRegisteredKeys,
-  requireString, U2F_V2, type DeviceRegistration, type RegisteredKey,
+  readResponse, requireString, responseString, U2F_V2, type DeviceRegistration, type RegisteredKey,
   type RegisterRequestMessage, type RegisterResponse } from './messages.js';
 import { nodeEngine } from './node-engine.js';
 import { parseRegistrationData } from './registration-data.js';
@@ -99,10 +99,10 @@ export function completeRegistration(request: RegisterRequestMessage | string | 
   const engine = options.engine ?? nodeEngine;
   const { appId, challenge, version } = readRegisterRequest(request);
 
-  const res = asRecord(response, 'response', 'BAD_RESPONSE');
+  const res = readResponse(response);
   checkClientError(res, 'response');
-  const registrationDataText = requireString(res, 'registrationData', 'response', 'BAD_RESPONSE');
-  const clientDataText = requireString(res, 'clientData', 'response', 'BAD_RESPONSE');
+  const registrationDataText = responseString(res, 'registrationData');
+  const clientDataText = responseString(res, 'clientData');
 
   const clientData = checkClientData(clientDataText, CLIENT_DATA_TYPE.REGISTER, challenge, appId,
     options);

@@ -58,27 +58,27 @@ export function parseTrustedFacets(list: string | unknown, appId: string,
       throw bad('trustedFacets', 'JSON text', 'unparseable text');
     }
   }
-  const entries = doc !== null && typeof doc === 'object' && !Array.isArray(doc)
-    ? (doc as Record<string, unknown>)['trustedFacets'] : undefined;
+  const entries = objectAt(doc, 'trusted facets list')['trustedFacets'];
   if (!Array.isArray(entries)) throw bad('trustedFacets', 'an array', describe(entries));
 
-  const entry = entries.find((e: unknown) => {
-    const v = e !== null && typeof e === 'object' ? (e as Record<string, unknown>)['version'] :
-      undefined;
+  const entry = entries.map((e: unknown, i) => objectAt(e, `trustedFacets[${i}]`)).find((e) => {
+    const v = e['version'];
     return v !== null && typeof v === 'object' &&
       (v as Record<string, unknown>)['major'] === version.major &&
       (v as Record<string, unknown>)['minor'] === version.minor;
-  }) as Record<string, unknown> | undefined;
+  });
   if (entry === undefined) return [];
 
   const ids = entry['ids'];
   if (!Array.isArray(ids)) throw bad('trustedFacets[].ids', 'an array', describe(ids));
+  ids.forEach((id: unknown, i) => {
+    if (typeof id !== 'string') throw bad(`trustedFacets[].ids[${i}]`, 'a string', describe(id));
+  });
   const appDomain = httpsHost(appId);
   const appSite = appDomain === undefined ? undefined : registrableDomain(appDomain);
 
   const out: string[] = [];
   for (const id of ids) {
-    if (typeof id !== 'string') continue;
     if (/^http:/i.test(id)) continue;
     if (!/^https:/i.test(id)) {
       out.push(id);
@@ -141,6 +141,13 @@ function httpsHost(value: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function objectAt(value: unknown, field: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw bad(field, 'an object', describe(value));
+  }
+  return value as Record<string, unknown>;
 }
 
 function bad(field: string, expected: string, actual: string): U2fError {

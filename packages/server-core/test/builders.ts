@@ -119,9 +119,10 @@ export function buildSignResponse(o: {
   counter: number;
   user: Signer;
   signedAppId?: string;
+  clientDataText?: string;
 }) {
-  const clientDataText = JSON.stringify({ typ: o.typ ?? SIGN_TYP, challenge: o.challenge,
-    origin: o.origin ?? new URL(o.appId).origin });
+  const clientDataText = o.clientDataText ?? JSON.stringify({ typ: o.typ ?? SIGN_TYP,
+    challenge: o.challenge, origin: o.origin ?? new URL(o.appId).origin });
   const fc = new Uint8Array(5);
   fc[0] = o.flags ?? 0x01;
   new DataView(fc.buffer).setUint32(1, o.counter);

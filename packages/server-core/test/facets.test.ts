@@ -34,7 +34,6 @@ describe('trusted facet lists (AppID and Facet spec)', () => {
         'https://other.appspot.com',
         'android:apk-key-hash:585215fd5153209a7e246f53286035838a0be227',
         'ios:bundle-id:com.example.app',
-        42,
       ] },
     ],
   };

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 
 import { p256 } from '@noble/curves/nist.js';
 
+import { U2fError } from '../src/index.js';
+
 import spec from './vectors/spec-example.json' with { type: 'json' };
 
 export { spec };
@@ -39,4 +41,26 @@ export function sha256(b: Uint8Array | string): Uint8Array {
 
 export function publicPoint(privateKeyHex: string): Uint8Array {
   return p256.getPublicKey(hex(privateKeyHex), false);
+}
+
+/** The U2fError code `run` throws, or 'OK'; any other exception propagates and fails the test. */
+export function codeOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof U2fError) return error.code;
+    throw error;
+  }
+  return 'OK';
+}
+
+/** The U2fError `run` throws; fails when it returns or throws anything else. */
+export function u2fErrorOf(run: () => unknown): U2fError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof U2fError) return error;
+    throw error;
+  }
+  throw new Error('expected a U2fError, got success');
 }

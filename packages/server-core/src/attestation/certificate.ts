@@ -47,8 +47,14 @@ export interface AttestationCertificate {
   node: NodeCertificate;
 }
 
-const CACHE_LIMIT = 512;
-const cache = new BoundedCache<string, AttestationCertificate>(CACHE_LIMIT);
+/** Most parsed certificates kept (each at most LIMITS.CERTIFICATE_BYTES). */
+export const CERTIFICATE_CACHE_LIMIT = 512;
+const cache = new BoundedCache<string, AttestationCertificate>(CERTIFICATE_CACHE_LIMIT);
+
+/** Entries in the certificate cache (for tests of its bound). */
+export function certificateCacheSize(): number {
+  return cache.size;
+}
 
 /**
  * Parses an attestation certificate with @peculiar/x509, after applying the Yubico repair.

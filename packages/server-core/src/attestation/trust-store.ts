@@ -2,6 +2,7 @@ import { X509Certificate as NodeCertificate } from 'node:crypto';
 
 import { describe, toHex } from '../bytes.js';
 import { U2fError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import { YUBICO_METADATA } from '../data/yubico-metadata.js';
 import { extensionValue, type AttestationCertificate } from './certificate.js';
 
@@ -80,27 +81,34 @@ export class TrustStore {
    * @throws U2fError BAD_METADATA for a malformed document.
    */
   add(document: unknown): void {
+    this.addAt(document, 'metadata', 0);
+  }
+
+  private addAt(document: unknown, field: string, depth: number): void {
+    if (depth > LIMITS.METADATA_DEPTH) {
+      throw bad(field, `lists nested at most ${LIMITS.METADATA_DEPTH} deep`, 'deeper nesting');
+    }
     let doc = document;
     if (typeof doc === 'string') {
       try {
         doc = JSON.parse(doc);
       } catch {
-        throw bad('metadata', 'JSON text', 'unparseable text');
+        throw bad(field, 'JSON text', 'unparseable text');
       }
     }
     if (Array.isArray(doc)) {
-      for (const item of doc) this.add(item);
+      doc.forEach((item, i) => this.addAt(item, `${field}[${i}]`, depth + 1));
       return;
     }
-    if (doc === null || typeof doc !== 'object') throw bad('metadata', 'an object', describe(doc));
-    const record = doc as Record<string, unknown>;
+    const record = objectAt(doc, field);
 
     if (Array.isArray(record['entries'])) {
-      for (const item of record['entries']) {
-        if (item !== null && typeof item === 'object' && 'metadataStatement' in item) {
-          this.add((item as Record<string, unknown>)['metadataStatement']);
-        }
-      }
+      record['entries'].forEach((item, i) => {
+        // MDS entries without a statement (status reports only) carry no roots.
+        const what = `${field}.entries[${i}]`;
+        const statement = objectAt(item, what)['metadataStatement'];
+        if (statement !== undefined) this.addAt(statement, `${what}.metadataStatement`, depth + 1);
+      });
       return;
     }
 
@@ -184,7 +192,9 @@ function fromYubicoFormat(record: Record<string, unknown>): MetadataEntry {
   const version = record['version'];
   if (typeof identifier !== 'string') throw bad('metadata.identifier', 'a string',
     describe(identifier));
-  if (typeof version !== 'number') throw bad('metadata.version', 'a number', describe(version));
+  if (typeof version !== 'number' || !Number.isFinite(version)) {
+    throw bad('metadata.version', 'a finite number', describe(version));
+  }
   const certs = record['trustedCertificates'] ?? [];
   if (!Array.isArray(certs)) throw bad('metadata.trustedCertificates', 'an array',
     describe(certs));
@@ -194,10 +204,70 @@ function fromYubicoFormat(record: Record<string, unknown>): MetadataEntry {
   return {
     identifier,
     version,
-    vendorInfo: (record['vendorInfo'] ?? {}) as VendorInfo,
-    devices: devices as DeviceInfo[],
+    vendorInfo: readVendorInfo(record['vendorInfo'] ?? {}),
+    devices: devices.map((d, i) => readDevice(d, `metadata.devices[${i}]`)),
     roots: certs.map((pem, i) => loadRoot(pem, `metadata.trustedCertificates[${i}]`)),
     format: 'metadata-yubico',
+  };
+}
+
+/** A plain object (not an array, not null), else BAD_METADATA naming `field`. */
+function objectAt(value: unknown, field: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw bad(field, 'an object', describe(value));
+  }
+  return value as Record<string, unknown>;
+}
+
+/** An optional string member, else BAD_METADATA. */
+function optionalText(record: Record<string, unknown>, name: string, field: string):
+  string | undefined {
+  const value = Object.hasOwn(record, name) ? record[name] : undefined;
+  if (value !== undefined && typeof value !== 'string') {
+    throw bad(`${field}.${name}`, 'a string', describe(value));
+  }
+  return value;
+}
+
+function readVendorInfo(value: unknown): VendorInfo {
+  const record = objectAt(value, 'metadata.vendorInfo');
+  const out: VendorInfo = {};
+  for (const name of ['name', 'url', 'imageUrl'] as const) {
+    const text = optionalText(record, name, 'metadata.vendorInfo');
+    if (text !== undefined) out[name] = text;
+  }
+  return out;
+}
+
+/**
+ * A device entry checked field by field at load time, so a malformed one fails here with
+ * BAD_METADATA instead of as a TypeError inside a later registration.
+ */
+function readDevice(value: unknown, field: string): DeviceInfo {
+  const record = objectAt(value, field);
+  optionalText(record, 'deviceId', field);
+  optionalText(record, 'displayName', field);
+  const transports = record['transports'];
+  if (transports !== undefined && (typeof transports !== 'number' ||
+    !Number.isInteger(transports) || transports < 0)) {
+    throw bad(`${field}.transports`, 'a bitmask (non-negative integer)', describe(transports));
+  }
+  const selectors = record['selectors'];
+  if (selectors === undefined || selectors === null) {
+    const device: DeviceInfo = { ...record };
+    delete device.selectors;
+    return device;
+  }
+  if (!Array.isArray(selectors)) throw bad(`${field}.selectors`, 'an array', describe(selectors));
+  return {
+    ...record,
+    selectors: selectors.map((s, i) => {
+      const what = `${field}.selectors[${i}]`;
+      const selector = objectAt(s, what);
+      const type = selector['type'];
+      if (typeof type !== 'string') throw bad(`${what}.type`, 'a string', describe(type));
+      return { type, parameters: objectAt(selector['parameters'] ?? {}, `${what}.parameters`) };
+    }),
   };
 }
 
