@@ -58,7 +58,7 @@ describe.skipIf(!hasQemu)('uhid in a VM: node-hid → hidraw → uhid → the vi
 
       expect(code, tail).toBe(0);
       expect(output).toMatch(
-        /KEYBENCH-VM devices listed hid:\/dev\/hidraw\d+ [0-9a-f]{4}:[0-9a-f]{4} usagePage 0xf1d0 usage 1/,
+        /KEYBENCH-VM devices listed hid:\/dev\/hidraw\d+ [\da-f]{4}:[\da-f]{4} usagePage 0xf1d0/,
       );
       expect(output).toContain('KEYBENCH-VM check verified');
       expect(output).toMatch(
@@ -74,6 +74,8 @@ describe.skipIf(!hasQemu)('uhid in a VM: node-hid → hidraw → uhid → the vi
 
 if (!hasQemu) {
   describe('uhid in a VM', () => {
-    it.skip('needs qemu-system-x86_64 (apt-get install qemu-system-x86 busybox-static cpio)', () => {});
+    it.skip('needs qemu-system-x86_64: apt-get install qemu-system-x86 busybox-static cpio', () => {
+      // Placeholder so the skip and its reason show in the test report.
+    });
   });
 }

@@ -10,8 +10,9 @@
 #   order), the host's node with the shared libraries it and the native addons need, and the
 #   third-party node_modules KeyBench needs at run time (pnpm store entries, pruned).
 #
-# Usage: build-base.sh REPO_ROOT CACHE_DIR (run-vm-test.sh holds a lock around it). Prints `KERNEL=path` and `BASE=path` on stdout;
-# progress on stderr. Exits 2 when a tool or package is missing.
+# Usage: build-base.sh REPO_ROOT CACHE_DIR (run-vm-test.sh holds a lock around it). Prints
+# KERNEL=, BASE= and KERNEL_PACKAGE= lines on stdout; progress on stderr. Exits 2 when a tool
+# or package is missing.
 set -euo pipefail
 
 ROOT="$1"
@@ -29,7 +30,8 @@ if [ -z "$kpkg" ]; then
   # No apt lists (apt-get update never ran, or offline): use the newest cached kernel.
   kpkg="$(find "$CACHE" -maxdepth 1 -name 'linux-image-*.deb' -printf '%f\n' 2>/dev/null |
     sort -V | tail -n 1 | sed 's/_.*//')"
-  [ -n "$kpkg" ] || die "cannot resolve linux-image-amd64 (run: apt-get update) and no kernel cached"
+  [ -n "$kpkg" ] ||
+    die "cannot resolve linux-image-amd64 (run: apt-get update) and no kernel cached"
   log "apt-cache does not know linux-image-amd64; using cached $kpkg"
 fi
 deb="$(find "$CACHE" -maxdepth 1 -name "${kpkg}_*.deb" -printf '%p\n' | sort -V | tail -n 1)"

@@ -49,7 +49,8 @@ function keybench(name, args, timeoutMs, echo = true) {
     }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ status: timedOut ? 'timeout' : (code ?? signal), stdout: out.text, stderr: err.text, ms: since(t0) });
+      const status = timedOut ? 'timeout' : (code ?? signal);
+      resolve({ status, stdout: out.text, stderr: err.text, ms: since(t0) });
     });
   });
 }
@@ -109,7 +110,8 @@ if (keyExit !== undefined && /Unknown arguments?: .*\buhid\b/.test(keyErr.text))
 }
 const nodes = fidoHidraws();
 if (!appeared || nodes.length === 0) {
-  fail(`no FIDO hidraw node appeared (key ${keyExit === undefined ? 'running' : `exited ${keyExit}`})`);
+  const state = keyExit === undefined ? 'running' : `exited ${keyExit}`;
+  fail(`no FIDO hidraw node appeared (key ${state})`);
 } else {
   say(`hidraw ${nodes.join(',')} appeared ${since(tKey)} ms after starting the key`);
   say(`time key-start=${since(tKey)}ms`);
@@ -127,9 +129,11 @@ if (failures.length === 0) {
   if (devices.status !== 0 || !listed) {
     fail(`devices did not list a usage page 0xF1D0 device (status ${devices.status})`);
   } else {
-    const id = `${listed.vendorId.toString(16).padStart(4, '0')}:${listed.productId.toString(16).padStart(4, '0')}`;
+    const hex4 = (n) => n.toString(16).padStart(4, '0');
+    const id = `${hex4(listed.vendorId)}:${hex4(listed.productId)}`;
     say(`devices listed hid:${listed.path} ${id} usagePage 0x${listed.usagePage.toString(16)} ` +
-      `usage ${listed.usage} product "${listed.product ?? ''}" serial "${listed.serialNumber ?? ''}"`);
+      `usage ${listed.usage} product "${listed.product ?? ''}" ` +
+      `serial "${listed.serialNumber ?? ''}"`);
     say(`time devices=${devices.ms}ms`);
   }
 }
@@ -148,11 +152,16 @@ if (failures.length === 0) {
 // 4. conformance. A build without the command fails with yargs' "Unknown argument(s)":
 // reported as skipped, not failed.
 if (failures.length === 0) {
-  const conf = await keybench('conformance', ['conformance', '--device', 'hid'], STEP_TIMEOUT_MS.conformance);
+  const conf = await keybench(
+    'conformance',
+    ['conformance', '--device', 'hid'],
+    STEP_TIMEOUT_MS.conformance,
+  );
   if (conf.status !== 0 && /Unknown arguments?: .*\bconformance\b/.test(conf.stderr)) {
     say('SKIP conformance: this build of keybench has no conformance command');
   } else if (conf.status === 0) {
-    const summary = /(\d+) passed, (\d+) failed, (\d+) skipped/.exec(conf.stdout)?.[0] ?? 'no summary';
+    const counts = /(\d+) passed, (\d+) failed, (\d+) skipped/.exec(conf.stdout);
+    const summary = counts?.[0] ?? 'no summary';
     say(`conformance passed (${summary})`);
     say(`time conformance=${conf.ms}ms`);
   } else {

@@ -155,7 +155,9 @@ export function encodeCreate2(create: Create2): Uint8Array {
 
   const rd = create.descriptor;
   if (rd.length === 0 || rd.length > UHID_DATA_MAX) {
-    throw new RangeError(`uhid: report descriptor must be 1..${UHID_DATA_MAX} bytes, got ${rd.length}`);
+    throw new RangeError(
+      `uhid: report descriptor must be 1..${UHID_DATA_MAX} bytes, got ${rd.length}`,
+    );
   }
   if (!Number.isInteger(create.bus) || create.bus < 0 || create.bus > 0xffff) {
     throw new RangeError(`uhid: bus must be an integer 0..0xffff, got ${create.bus}`);
@@ -218,7 +220,8 @@ function decode(reader: ByteReader): UhidEvent {
   switch (code) {
     case UHID.START: {
       const flags = reader.take(8, 'start.dev_flags');
-      return { type: 'start', devFlags: new DataView(flags.buffer, flags.byteOffset, 8).getBigUint64(0, true) };
+      const view = new DataView(flags.buffer, flags.byteOffset, 8);
+      return { type: 'start', devFlags: view.getBigUint64(0, true) };
     }
     case UHID.STOP:
       return { type: 'stop' };
@@ -266,7 +269,9 @@ export function decodeUhidEvent(bytes: Uint8Array): UhidEvent {
     return decode(new ByteReader(bytes));
   } catch (error) {
     if (error instanceof ShortReadError) {
-      throw new UhidEventError(`uhid: event of ${bytes.length} bytes is too short: ${error.message}`);
+      throw new UhidEventError(
+        `uhid: event of ${bytes.length} bytes is too short: ${error.message}`,
+      );
     }
     throw error;
   }

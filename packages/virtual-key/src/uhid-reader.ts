@@ -71,7 +71,11 @@ while (Atomics.load(stop, 0) === 0) {
  * ref'd, like a listening server: the process lives until stop(). Throws what `new Worker`
  * throws (e.g. out of memory).
  */
-export function readInWorker(fd: number, eventSize: number, callbacks: ReaderCallbacks): UhidReader {
+export function readInWorker(
+  fd: number,
+  eventSize: number,
+  callbacks: ReaderCallbacks,
+): UhidReader {
   const stopFlag = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,

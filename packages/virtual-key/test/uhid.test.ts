@@ -182,7 +182,7 @@ describe('serveUhid on a fake /dev/uhid', () => {
     expect(inputs.map((w) => w[6])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
-  it('sends every reply at once with inputIntervalMs 0, and drops unsent ones at close', async () => {
+  it('sends every reply at once with interval 0, and drops unsent ones at close', async () => {
     const fake = new FakeUhid();
     let written = -1;
     const key = {
