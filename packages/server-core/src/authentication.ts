@@ -1,11 +1,11 @@
 import { cachedAppParam } from './app-param.js';
+import { counterPolicyOf, settleAssertion, storedCounter, verifyUserSignature,
+  type AssertionPolicy, type AuthenticationResult } from './assertion.js';
 import { websafeDecode } from './base64url.js';
 import { constantTimeEqual, describe, toHex } from './bytes.js';
 import { makeChallenge, type ChallengeStore } from './challenge.js';
 import { CLIENT_DATA_TYPE } from './client-data.js';
 import { checkClientData, type CeremonyOptions } from './ceremony.js';
-import { checkCounter, COUNTER_POLICIES, type CounterPolicy,
-  type CounterVerdict } from './counter.js';
 import { U2fError } from './errors.js';
 import { asRecord, checkClientError, optionalString, parseJsonText, readResponse, requireString,
   responseString,
@@ -13,28 +13,15 @@ import { asRecord, checkClientError, optionalString, parseJsonText, readResponse
 import { nodeEngine } from './node-engine.js';
 import { keyData } from './registration.js';
 import { REGISTRATION } from './registration-data.js';
-import { parseSignatureData, USER_PRESENCE } from './signature-data.js';
-import { verifyAuthenticationSignature } from './verify.js';
+import { parseSignatureData } from './signature-data.js';
 
 /** Options of {@link completeAuthentication}. */
-export interface AuthenticationOptions extends CeremonyOptions {
-  /** Require the user-presence bit (default true); false for keys asked with P1 0x08. */
-  requireUserPresence?: boolean;
-  /** What a counter that did not go up means (default `strict`). */
-  counterPolicy?: CounterPolicy;
+export interface AuthenticationOptions extends CeremonyOptions, AssertionPolicy {
   /** The stored registrations, when not given as the third argument (issue 3's shape). */
   registrations?: DeviceRegistration[];
 }
 
-/** A verified authentication. */
-export interface AuthenticationResult {
-  /** A copy of the matching registration with `counter` updated. */
-  registration: DeviceRegistration;
-  counter: number;
-  /** The whole flags byte (bit 0 user presence). */
-  userPresence: number;
-  counterVerdict: CounterVerdict;
-}
+export type { AuthenticationResult };
 
 /**
  * A JS API v1.1 sign request: one fresh 32-byte challenge (or the one given) for every key;
@@ -90,10 +77,7 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
   const options = byOptions ? registrationsOrOptions ?? {} : maybeOptions;
   const registrations = byOptions ? options.registrations : registrationsOrOptions;
   const engine = options.engine ?? nodeEngine;
-  const policy = options.counterPolicy ?? 'strict';
-  if (!COUNTER_POLICIES.includes(policy)) {
-    throw new RangeError(`counterPolicy: expected one of ${COUNTER_POLICIES.join(', ')}`);
-  }
+  counterPolicyOf(options);
   if (!Array.isArray(registrations)) {
     throw new TypeError('completeAuthentication: registrations must be an array (third ' +
       'argument or options.registrations)');
@@ -125,42 +109,16 @@ export function completeAuthentication(request: SignRequestMessage | string | ob
   const clientData = checkClientData(clientDataText, CLIENT_DATA_TYPE.SIGN, candidate.challenge,
     signRequest.appId ?? candidate.appId, options);
 
-  const publicKey = decodePublicKey(registration.publicKey);
   const signatureData = websafeDecode(signatureDataText, 'response.signatureData');
   options.trace?.('signatureData', { hex: toHex(signatureData), keyHandle: keyHandleText });
   const data = parseSignatureData(signatureData);
-  try {
-    verifyAuthenticationSignature({
-      appParam: cachedAppParam(appId, engine),
-      flagsAndCounter: data.flagsAndCounter,
-      challengeParam: engine.sha256(clientData.bytes),
-      publicKey,
-      signature: data.signature,
-    }, engine);
-  } catch (error) {
-    // Checked only on failure: a valid signature proves the key is a good point.
-    if (!engine.isValidPoint(publicKey)) {
-      throw new U2fError('BAD_PUBLIC_KEY', 'registration.publicKey: not a point on P-256', {
-        field: 'registration.publicKey', expected: 'P-256 point', actual: 'off the curve' });
-    }
-    throw error;
-  }
-
-  if (options.requireUserPresence !== false && (data.userPresence & USER_PRESENCE.TUP) === 0) {
-    const flags = `0x${data.userPresence.toString(16).padStart(2, '0')}`;
-    throw new U2fError('USER_NOT_PRESENT', `signatureData.userPresence: flags ${flags}, ` +
-      'expected bit 0 (user presence) set', { field: 'signatureData.userPresence',
-      expected: 'bit 0 set', actual: flags });
-  }
-
-  const counterVerdict = checkCounter(previous, data.counter, policy);
-  const counter = previous === undefined ? data.counter : Math.max(previous, data.counter);
-  return {
-    registration: { ...registration, counter },
-    counter: data.counter,
-    userPresence: data.userPresence,
-    counterVerdict,
-  };
+  verifyUserSignature(registration, {
+    appParam: cachedAppParam(appId, engine),
+    flagsAndCounter: data.flagsAndCounter,
+    challengeParam: engine.sha256(clientData.bytes),
+    signature: data.signature,
+  }, engine);
+  return settleAssertion(registration, previous, data, options);
 }
 
 /**
@@ -227,38 +185,7 @@ function findRegistration(registrations: DeviceRegistration[], keyHandle: Uint8A
   return found;
 }
 
-/** The last verified counter of a stored registration; undefined (or null) before first use. */
-function storedCounter(value: unknown): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 &&
-    value <= 0xffffffff) return value;
-  // A counter kept as text, NaN or negative would silently switch the counter check off.
-  throw new U2fError('BAD_REGISTRATION', `registration.counter: expected an integer ` +
-    `0..4294967295 or nothing, got ${describe(value)}`, { field: 'registration.counter',
-    expected: 'integer 0..4294967295', actual: describe(value) });
-}
-
 function unknownKeyHandle(where: string): U2fError {
   return new U2fError('UNKNOWN_KEY_HANDLE', `response.keyHandle: not among the keys of ${where}`,
     { field: 'response.keyHandle', expected: `a key handle of ${where}`, actual: 'unknown' });
-}
-
-function decodePublicKey(text: unknown): Uint8Array {
-  const bytes = typeof text === 'string' ? tryDecode(text) : undefined;
-  if (bytes === undefined || bytes.length !== 65 || bytes[0] !== 0x04) {
-    throw new U2fError('BAD_PUBLIC_KEY', 'registration.publicKey: expected base64url of a ' +
-      `65-byte uncompressed point, got ${bytes === undefined ? describe(text)
-        : `${bytes.length} bytes`}`, { field: 'registration.publicKey',
-      expected: '65-byte point',
-      actual: bytes === undefined ? 'undecodable' : String(bytes.length) });
-  }
-  return bytes;
-}
-
-function tryDecode(text: string): Uint8Array | undefined {
-  try {
-    return websafeDecode(text, 'registration.publicKey');
-  } catch {
-    return undefined;
-  }
 }

@@ -7,7 +7,8 @@ export { LIMITS, CHALLENGE_BOUNDS } from './limits.js';
 export { constantTimeEqual } from './bytes.js';
 export { checkEcdsaDer } from './der.js';
 export { appParam } from './app-param.js';
-export { CLIENT_DATA_TYPE, parseClientData, checkClientDataType, type ClientData,
+export { CLIENT_DATA_TYPE, parseClientData, checkClientDataType, decodeClientJson,
+  type ClientData,
   type ClientDataType } from './client-data.js';
 export { parseRegistrationData, REGISTRATION, type RegistrationData } from './registration-data.js';
 export { parseSignatureData, USER_PRESENCE, type SignatureData } from './signature-data.js';
@@ -29,6 +30,9 @@ export { beginRegistration, completeRegistration, keyData, type RegistrationOpti
   type RegistrationResult, type RegistrationCertificate } from './registration.js';
 export { beginAuthentication, completeAuthentication, type AuthenticationOptions,
   type AuthenticationResult } from './authentication.js';
+export { type AssertionPolicy } from './assertion.js';
+export { verifyAppIdAssertion, U2F_AUTHENTICATOR_DATA, type AppIdAssertion,
+  type AppIdAssertionOptions } from './webauthn-appid.js';
 export { parseAttestationCertificate, type AttestationCertificate } from
   './attestation/certificate.js';
 export { fixYubicoCertificate, YUBICO_CERTS_TO_FIX,

@@ -11,7 +11,7 @@ const JSON_CHAR = Object.freeze({
 
 /** What JSON.parse hides about a text: a repeated top-level member and the nesting depth. */
 export interface JsonScan {
-  /** The first member name that occurs twice in the top-level object (JSON.parse keeps the last). */
+  /** The first name twice in the top-level object (JSON.parse keeps the last one). */
   duplicate?: string;
   /** The deepest nesting of objects and arrays seen, the top-level object being 1. */
   depth: number;

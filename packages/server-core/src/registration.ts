@@ -1,6 +1,7 @@
 import { verifyAttestation, type AttestationOptions,
   type AttestationVerdict } from './attestation/verify-attestation.js';
-import { parseAttestationCertificate } from './attestation/certificate.js';
+import { parseAttestationCertificate,
+  type AttestationCertificate } from './attestation/certificate.js';
 import type { TrustStore } from './attestation/trust-store.js';
 import { websafeDecode, websafeEncode } from './base64url.js';
 import { describe, toHex } from './bytes.js';
@@ -28,22 +29,13 @@ export interface RegistrationOptions extends CeremonyOptions {
   now?: Date;
 }
 
-/** The attestation certificate as the result reports it. */
-export interface RegistrationCertificate {
-  /** DER after the Yubico repair. */
-  der: Uint8Array;
-  /** DER exactly as received. */
-  received: Uint8Array;
-  fixed: boolean;
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  /** SHA-256 of `der`, hex. */
-  fingerprint: string;
-  notBefore: Date;
-  notAfter: Date;
-  transports: string[] | null;
-}
+/**
+ * The attestation certificate as the result reports it: the plain fields of the parsed
+ * certificate, as copies the caller may keep.
+ */
+export type RegistrationCertificate = Pick<AttestationCertificate, 'der' | 'received' | 'fixed' |
+  'subject' | 'issuer' | 'serialNumber' | 'fingerprint' | 'notBefore' | 'notAfter' |
+  'transports'>;
 
 /** A verified registration. */
 export interface RegistrationResult {

@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
   beginAuthentication, beginRegistration, completeAuthentication, completeRegistration,
-  LIMITS, parseTrustedFacets, TrustStore, U2fError, YUBICO_U2F_ROOT_CA_PEM,
+  LIMITS, parseTrustedFacets, TrustStore, U2fError, YUBICO_METADATA, YUBICO_U2F_ROOT_CA_PEM,
   type DeviceRegistration, type SignResponse,
 } from '../src/index.js';
 import { buildSignResponse, type Signer } from './builders.js';
@@ -204,6 +208,22 @@ describe('malformed metadata and trust-store JSON fail with BAD_METADATA at load
   ])('%s', (_what, doc, field) => {
     expect(u2fErrorOf(() => TrustStore.fromJson(doc))).toMatchObject({ code: 'BAD_METADATA',
       field });
+  });
+
+  it('loads JSON files and directories, naming the file of a malformed one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'server-core-metadata-'));
+    try {
+      writeFileSync(join(dir, 'yubico.json'), JSON.stringify(YUBICO_METADATA));
+      writeFileSync(join(dir, 'notes.txt'), 'not metadata');
+      expect(TrustStore.fromFiles(dir).list().map((e) => e.vendorInfo.name)).toEqual(['Yubico']);
+      const broken = join(dir, 'broken.json');
+      writeFileSync(broken, '{"identifier":"x","version":1,"devices":[null]}');
+      const error = u2fErrorOf(() => TrustStore.fromFiles(broken));
+      expect(error).toMatchObject({ code: 'BAD_METADATA', field: 'metadata.devices[0]' });
+      expect(error.message).toContain(broken);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses lists nested 10,000 deep without exhausting the stack', () => {

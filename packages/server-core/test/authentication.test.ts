@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  beginAuthentication, completeAuthentication, MemoryChallengeStore, U2fError,
+  beginAuthentication, completeAuthentication, MemoryChallengeStore,
   type AuthenticationOptions, type DeviceRegistration, type SignResponse,
 } from '../src/index.js';
 import { buildSignResponse, type Signer } from './builders.js';
-import { b64u, hex, signDer, spec } from './helpers.js';
+import { b64u, codeOf, hex, signDer, spec } from './helpers.js';
 
 const auth = spec.authentication;
 const APP = 'https://keybench.example';
@@ -31,16 +31,6 @@ function respond(over: Partial<Parameters<typeof buildSignResponse>[0]> = {}): S
 function run(response: SignResponse, regs = [registration()], options:
   AuthenticationOptions = {}) {
   return completeAuthentication(request, response, regs, options);
-}
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (error) {
-    if (error instanceof U2fError) return error.code;
-    throw error;
-  }
-  return 'OK';
 }
 
 describe('beginAuthentication', () => {

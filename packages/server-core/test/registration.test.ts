@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 
 import {
   beginRegistration, completeRegistration, MemoryChallengeStore, parseRegistrationData,
-  U2fError, type RegistrationOptions,
+  type RegistrationOptions,
 } from '../src/index.js';
 import { buildRegistration, type Signer } from './builders.js';
-import { b64u, hex, publicPoint, signDer, spec, specClientData, REGISTER_TYP } from './helpers.js';
+import { b64u, codeOf, hex, publicPoint, signDer, spec, specClientData,
+  REGISTER_TYP } from './helpers.js';
 
 const reg = spec.registration;
 const specData = parseRegistrationData(hex(reg.registrationData));
@@ -21,16 +22,6 @@ function build(over: Partial<Parameters<typeof buildRegistration>[0]> = {}) {
   return buildRegistration({ appId: APP, challenge: CHALLENGE,
     keyHandle: new Uint8Array(64).fill(9),
     publicKey: userPoint, certificate: gnubbyCert, attest, ...over });
-}
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof U2fError) return error.code;
-    throw error;
-  }
-  return 'OK';
 }
 
 describe('beginRegistration', () => {

@@ -1,4 +1,6 @@
 import { X509Certificate as NodeCertificate } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { describe, toHex } from '../bytes.js';
 import { U2fError } from '../errors.js';
@@ -66,6 +68,32 @@ export class TrustStore {
   static fromJson(...documents: unknown[]): TrustStore {
     const store = new TrustStore();
     for (const doc of documents) store.add(doc);
+    return store;
+  }
+
+  /**
+   * A store holding the metadata of JSON files: each path is a `.json` file or a directory
+   * whose `*.json` files are all read, in name order (as u2flib's create_resolver does).
+   *
+   * @throws U2fError BAD_METADATA for a malformed document, its message naming the file; the
+   *   file system's error for a path that cannot be read (the caller's configuration).
+   */
+  static fromFiles(...paths: string[]): TrustStore {
+    const store = new TrustStore();
+    for (const path of paths) {
+      const files = statSync(path).isDirectory()
+        ? readdirSync(path).filter((name) => name.endsWith('.json')).sort()
+          .map((name) => join(path, name))
+        : [path];
+      for (const file of files) {
+        try {
+          store.add(readFileSync(file, 'utf8'));
+        } catch (error) {
+          if (!(error instanceof U2fError)) throw error;
+          throw new U2fError(error.code, `${file}: ${error.message.replace(/^u2f: /, '')}`, error);
+        }
+      }
+    }
     return store;
   }
 
