@@ -65,6 +65,7 @@ describe.skipIf(!hasQemu)('uhid in a VM: node-hid → hidraw → uhid → the vi
         /KEYBENCH-VM (conformance passed \(\d+ passed, 0 failed|SKIP conformance: )/,
       );
       expect(output).toContain('KEYBENCH-VM device removed after the key stopped');
+      expect(output).toContain('KEYBENCH-VM crash probe: uncaught error ended the key');
       expect(output).toContain('KEYBENCH-VM PASS');
       expect(output).toContain('vm: PASS (QEMU status 1 from isa-debug-exit)');
     },

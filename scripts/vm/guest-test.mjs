@@ -189,6 +189,30 @@ if (!(await waitFor(() => fidoHidraws().length === 0, 3_000))) {
   say('device removed after the key stopped');
 }
 
+// 6. Any exit path must end the process and take the device with it: an uncaught error
+// while the reader thread runs and the device is up.
+if (failures.length === 0) {
+  const tCrash = performance.now();
+  const { child: crasher } = startKey(['/guest-key.mjs', '--crash']);
+  let crashExit;
+  const crashed = new Promise((resolve) => crasher.on('close', (code, signal) => {
+    crashExit = code ?? signal;
+    resolve();
+  }));
+  await waitFor(() => crashExit !== undefined || fidoHidraws().length > 0, 30_000);
+  const ended = await waitFor(() => crashExit !== undefined, 20_000);
+  if (!ended) {
+    crasher.kill('SIGKILL');
+    await crashed;
+    fail('a key that threw an uncaught error was still running 20 s later');
+  } else if (!(await waitFor(() => fidoHidraws().length === 0, 3_000))) {
+    fail('the hidraw node outlived a crashed key');
+  } else {
+    say(`crash probe: uncaught error ended the key (exit ${crashExit}) and removed the device ` +
+      `in ${since(tCrash)} ms`);
+  }
+}
+
 say(`time guest-test=${since(tStart)}ms`);
 if (failures.length === 0) {
   say('PASS');
