@@ -53,7 +53,9 @@ describe.skipIf(!hasQemu)('uhid in a VM: node-hid → hidraw → uhid → the vi
 
       // Measured times for the CI log (benchmark output, not asserted).
       for (const line of output.split('\n')) {
-        if (/^vm: {3}|^vm: (PASS|FAIL)|SKIP conformance/.test(line)) console.log(line);
+        if (/^vm: {3}|^vm: (PASS|FAIL)|KEYBENCH-VM (SKIP|conformance passed)/.test(line)) {
+          console.log(line);
+        }
       }
 
       expect(code, tail).toBe(0);
@@ -61,6 +63,9 @@ describe.skipIf(!hasQemu)('uhid in a VM: node-hid → hidraw → uhid → the vi
         /KEYBENCH-VM devices listed hid:\/dev\/hidraw\d+ [\da-f]{4}:[\da-f]{4} usagePage 0xf1d0/,
       );
       expect(output).toContain('KEYBENCH-VM check verified');
+      expect(output).toMatch(
+        /KEYBENCH-VM (fido2-token listed \/dev\/hidraw\d+: vendor=0x1209|SKIP fido2-token: )/,
+      );
       expect(output).toMatch(
         /KEYBENCH-VM (conformance passed \(\d+ passed, 0 failed|SKIP conformance: )/,
       );

@@ -69,6 +69,18 @@ busybox_bin="$(command -v busybox || echo /bin/busybox)"
 ldd "$busybox_bin" >/dev/null 2>&1 &&
   die "$busybox_bin is dynamically linked; install busybox-static"
 deps="$(node "$HERE/runtime-deps.mjs" "$ROOT")"
+
+# libfido2's fido2-token, so the guest also shows a C program (not node-hid) finding the key.
+# Optional: without it the guest test reports that step as skipped.
+fido_dir="$CACHE/fido2-tools"
+if [ ! -x "$fido_dir/x/usr/bin/fido2-token" ]; then
+  rm -rf "$fido_dir" && mkdir -p "$fido_dir"
+  if (cd "$fido_dir" && apt-get download fido2-tools libfido2-1 libcbor0.8 >/dev/null 2>&1); then
+    for d in "$fido_dir"/*.deb; do dpkg-deb -x "$d" "$fido_dir/x"; done
+  else
+    log "cannot apt-get download fido2-tools; the guest runs without fido2-token"
+  fi
+fi
 key="$(
   {
     echo "$kpkg $(basename "$deb")"
@@ -76,6 +88,7 @@ key="$(
     stat -c '%s %Y' "$busybox_bin"
     sha256sum "$ROOT/pnpm-lock.yaml" "${BASH_SOURCE[0]}" "$HERE/runtime-deps.mjs"
     echo "$deps"
+    find "$fido_dir" -maxdepth 1 -name '*.deb' -printf '%f\n' | sort
   } | sha256sum | cut -c1-16
 )"
 base="$CACHE/base-$key.cpio"
@@ -100,6 +113,22 @@ if [ ! -s "$base" ]; then
     mkdir -p "$stage$(dirname "$lib")"
     cp -L "$lib" "$stage$lib"
   done
+
+  fido_token="$fido_dir/x/usr/bin/fido2-token"
+  if [ -x "$fido_token" ]; then
+    cp "$fido_token" "$stage/usr/bin/"
+    fido_libs="$(find "$fido_dir/x" -name 'lib*.so.*' -printf '%h\n' | sort -u | paste -sd:)"
+    LD_LIBRARY_PATH="$fido_libs" ldd "$fido_token" | awk '/=> \// { print $3 }' |
+      while read -r lib; do
+      # Libraries from the downloaded packages go where the guest's loader looks by default.
+      case "$lib" in
+        "$fido_dir"/*) dest="/lib/x86_64-linux-gnu/$(basename "$lib")" ;;
+        *) dest="$lib" ;;
+      esac
+      mkdir -p "$stage$(dirname "$dest")"
+      cp -L "$lib" "$stage$dest"
+    done
+  fi
 
   # Third-party packages, then prune what only a build or another platform needs.
   # shellcheck disable=SC2086 # $deps is a list of plain store paths

@@ -149,6 +149,29 @@ if (failures.length === 0) {
   }
 }
 
+// 3b. A C program through libfido2's own hidraw backend: fido2-token -L lists the key.
+if (failures.length === 0) {
+  if (!existsSync('/usr/bin/fido2-token')) {
+    say('SKIP fido2-token: not in this image (apt-get download fido2-tools failed)');
+  } else {
+    const t0 = performance.now();
+    const listed = await new Promise((resolve) => {
+      const child = spawn('/usr/bin/fido2-token', ['-L'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = { text: '' };
+      collect(child.stdout, 'fido2-token', out);
+      collect(child.stderr, 'fido2-token!', { text: '' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve(code === 0 ? out.text : '');
+      });
+    });
+    const line = listed.split('\n').find((l) => /^\/dev\/hidraw\d+: vendor=0x1209/.test(l));
+    if (line) say(`fido2-token listed ${line} (${since(t0)} ms)`);
+    else fail('fido2-token -L did not list the key');
+  }
+}
+
 // 4. conformance. A build without the command fails with yargs' "Unknown argument(s)":
 // reported as skipped, not failed.
 if (failures.length === 0) {

@@ -180,8 +180,9 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 /**
  * Creates a FIDO HID device (bus USB, usage page 0xF1D0, 64-byte reports) played by `key`.
  * Each UHID_OUTPUT report goes to key.handleReport with the report-id byte hidraw passes
- * through removed; each reply goes back as UHID_INPUT2. Throws RangeError for bad options
- * (ids, over-long name or serial) and UhidError when /dev/uhid is missing (kind 'not-found'),
+ * through removed; each reply goes back as UHID_INPUT2, paced like a USB endpoint (see
+ * UHID_DEFAULTS). The process stays alive until close(). Throws RangeError for bad options
+ * (ids, over-long name or serial, pacing) and UhidError when /dev/uhid is missing ('not-found'),
  * not permitted ('permission'), not on Linux ('not-linux') or refuses UHID_CREATE2 ('io').
  * Once running, kernel read/write failures are reported through `trace` and stop the device.
  */
