@@ -48,6 +48,7 @@ need apt-get apt
 mkdir -p "$CACHE"
 # Per-run files live in their own directory, so two runs (a developer's and vitest's) never
 # share an initrd or a log; only the kernel and base image are shared, under a lock.
+find "$CACHE" -maxdepth 1 -name 'run.*' -mmin +120 -exec rm -rf {} + # left by a killed run
 RUN="$(mktemp -d "$CACHE/run.XXXXXX")"
 trap 'rm -rf "$RUN"' EXIT
 
