@@ -55,7 +55,10 @@ export class MemoryChallengeStore implements ChallengeStore {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(storeKey(challenge), now + this.ttlMs);
+    // Re-issued challenges move to the end, keeping the map in expiry order for prune().
+    const key = storeKey(challenge);
+    this.entries.delete(key);
+    this.entries.set(key, now + this.ttlMs);
   }
 
   consume(challenge: string): boolean {

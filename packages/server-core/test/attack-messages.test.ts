@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 
 import {
   beginAuthentication, beginRegistration, completeAuthentication, completeRegistration,
-  LIMITS, parseTrustedFacets, TrustStore, U2fError, YUBICO_METADATA, YUBICO_U2F_ROOT_CA_PEM,
+  LIMITS, MemoryChallengeStore, parseTrustedFacets, TrustStore, U2fError, YUBICO_METADATA,
+  YUBICO_U2F_ROOT_CA_PEM,
   type DeviceRegistration, type SignResponse,
 } from '../src/index.js';
 import { buildSignResponse, type Signer } from './builders.js';
@@ -103,6 +104,25 @@ describe('challenges of the wrong length', () => {
       challenge: 'not base64!' })).toThrow(TypeError);
     expect(beginRegistration({ appId: APP, challenge: new Uint8Array(16) })
       .registerRequests[0]?.challenge).toBe(b64u(new Uint8Array(16)));
+  });
+});
+
+describe('MemoryChallengeStore under churn', () => {
+  it('drops expired challenges on issue, a re-issued one included, and stays bounded', () => {
+    let now = 0;
+    const store = new MemoryChallengeStore({ ttlMs: 10, maxEntries: 3, now: () => now });
+    const a = b64u(new Uint8Array(32).fill(1));
+    store.issue(a);
+    now = 5;
+    store.issue(b64u(new Uint8Array(32).fill(2)));
+    now = 8;
+    store.issue(a);
+    now = 16;
+    store.issue(b64u(new Uint8Array(32).fill(3)));
+    expect(store.size).toBe(2);
+    expect(store.consume(a)).toBe(true);
+    for (let i = 0; i < 10; i++) store.issue(b64u(new Uint8Array(32).fill(10 + i)));
+    expect(store.size).toBe(3);
   });
 });
 
