@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { openHistory } from '@keybench/harness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { runCli, startVirtualKey, type VirtualKeyProcess } from './helpers/cli.js';
@@ -70,6 +71,7 @@ describe('keybench report and history files', () => {
   });
 
   it('names an unknown device', async () => {
+    openHistory(join(dir, 'empty.db')).close();
     const result = await runCli([
       'report',
       '--db',

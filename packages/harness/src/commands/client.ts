@@ -5,6 +5,7 @@ import { parseDeviceSpec } from '../device-spec.js';
 import { DeviceError, EXIT, UsageError } from '../errors.js';
 import { ExchangeFailure } from '../exchange.js';
 import { expandSpecs, openDevice } from '../open-device.js';
+import { integerFlag, MAX_TIMEOUT_MS, urlFlag } from '../flags.js';
 import { createOutput, formatMs, keyValues, type Output } from '../output.js';
 
 interface ClientArgs {
@@ -33,30 +34,27 @@ export const clientCommand: CommandModule<object, ClientArgs> = {
   builder: (yargs) =>
     yargs
       .option('server', {
-        type: 'string',
+        type: 'string', requiresArg: true,
         demandOption: true,
         describe: 'base URL of the server, e.g. http://localhost:8081',
       })
       .option('device', {
         alias: 'd',
-        type: 'string',
+        type: 'string', requiresArg: true,
         default: 'virtual',
         describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid or hid:PATH',
       })
-      .option('username', { type: 'string', default: 'user', describe: 'sent as "username"' })
+      .option('username', { type: 'string', requiresArg: true, default: 'user', describe: 'sent as "username"' })
       .option('origin', {
-        type: 'string',
+        type: 'string', requiresArg: true,
         describe: "clientData origin (default: the origin of the server's appId)",
       })
-      .option('timeout', { type: 'number', default: 30_000, describe: 'ms to wait for a touch' })
+      .option('timeout', { type: 'number', requiresArg: true, default: 30_000, describe: 'ms to wait for a touch' })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
   handler: async (args) => {
     const out = createOutput({ json: args.json });
-    try {
-      new URL(args.server);
-    } catch {
-      throw new UsageError(`--server "${args.server}" is not a URL (e.g. http://localhost:8081)`);
-    }
+    urlFlag('server', args.server);
+    integerFlag('timeout', args.timeout, 1, MAX_TIMEOUT_MS);
     const spec = parseDeviceSpec(args.device);
     if (spec.kind === 'all') {
       throw new UsageError('client: --device all names several keys; name one');

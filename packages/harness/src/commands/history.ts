@@ -52,17 +52,17 @@ export const historyCommand: CommandModule<object, HistoryArgs> = {
   builder: (yargs) =>
     yargs
       .option('device', {
-        type: 'string',
+        type: 'string', requiresArg: true,
         describe: 'only this device (number or fingerprint prefix)',
       })
       .option('db', {
-        type: 'string',
+        type: 'string', requiresArg: true,
         describe: 'history file (default: $XDG_DATA_HOME/keybench/history.db)',
       })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
   handler: (args) => {
     const out = createOutput({ json: args.json });
-    const store = openHistory(args.db);
+    const store = openHistory(args.db, { create: false });
     try {
       const device = args.device === undefined ? undefined : resolveDevice(store, args.device);
       const filter = device ? { deviceId: device.id } : {};

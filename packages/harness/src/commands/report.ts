@@ -1,9 +1,7 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
 import type { CommandModule } from 'yargs';
 
 import { openHistory } from '../history/index.js';
+import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { createOutput } from '../output.js';
 import { collectReport, renderReport } from '../report/index.js';
 import { resolveDevice } from './history.js';
@@ -22,25 +20,23 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (yargs) =>
     yargs
       .option('db', {
-        type: 'string',
+        type: 'string', requiresArg: true,
         describe: 'history file (default: $XDG_DATA_HOME/keybench/history.db)',
       })
-      .option('html', { type: 'string', demandOption: true, describe: 'HTML file to write' })
+      .option('html', { type: 'string', requiresArg: true, demandOption: true, describe: 'HTML file to write' })
       .option('device', {
-        type: 'string',
+        type: 'string', requiresArg: true,
         describe: 'only this device (number or fingerprint prefix)',
       }),
   handler: (args) => {
     const out = createOutput();
-    const store = openHistory(args.db);
+    const target = checkOutputFile('--html', args.html);
+    const store = openHistory(args.db, { create: false });
     try {
       const device = args.device === undefined ? undefined : resolveDevice(store, args.device);
       const data = collectReport(store, device?.id);
-      const target = resolve(args.html);
       // Written beside the target and renamed, so a reader never sees half a report.
-      const partial = `${target}.${process.pid}.partial`;
-      writeFileSync(partial, renderReport(data));
-      renameSync(partial, target);
+      writeOutputFile('--html', target, renderReport(data));
       out.line(
         `report written to ${target}: ${data.devices.length} device(s), ${data.runs.length} run(s)`,
       );

@@ -2,6 +2,7 @@ import type { CounterPolicy } from '@keybench/server-core';
 import type { CommandModule } from 'yargs';
 
 import { UsageError } from '../errors.js';
+import { integerFlag, urlFlag } from '../flags.js';
 import { createOutput } from '../output.js';
 import type { RequestLogEntry } from '../server/app.js';
 import { defaultServerDbPath } from '../server/default-db.js';
@@ -31,11 +32,12 @@ export function formatLogLine(entry: RequestLogEntry, now = new Date()): string 
   );
 }
 
-function checkUrl(value: string, what: string): string {
+/** A facet is an origin URL; android:apk-key-hash: and ios:bundle-id: facets are URLs too. */
+function checkFacet(value: string): string {
   try {
     new URL(value);
   } catch {
-    throw new UsageError(`${what} "${value}" is not a URL (expected e.g. http://localhost:8081)`);
+    throw new UsageError(`--facet "${value}" is not a URL (expected e.g. http://localhost:8081)`);
   }
   return value;
 }
@@ -51,10 +53,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   describe: 'Run the example U2F server (enroll, bind, sign, verify) with SQLite storage',
   builder: (yargs) =>
     yargs
-      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind' })
-      .option('port', { type: 'number', default: 8081, describe: 'port (0 picks a free one)' })
+      .option('host', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'address to bind' })
+      .option('port', { type: 'number', requiresArg: true, default: 8081, describe: 'port (0 picks a free one)' })
       .option('app-id', {
-        type: 'string',
+        type: 'string', requiresArg: true,
         describe: "U2F appId (default: the server's own origin, http://localhost:PORT)",
       })
       .option('facet', {
@@ -63,7 +65,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         describe: 'allowed clientData origin (repeatable; default localhost and 127.0.0.1)',
       })
       .option('db', {
-        type: 'string',
+        type: 'string', requiresArg: true,
         describe: `SQLite file for registrations and counters (default ${defaultServerDbPath()})`,
       })
       .option('counter-policy', {
@@ -73,11 +75,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       }),
   handler: async (args) => {
     const out = createOutput();
-    if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) {
-      throw new UsageError(`--port must be 0 to 65535, got ${args.port}`);
-    }
-    const appId = args['app-id'] === undefined ? undefined : checkUrl(args['app-id'], '--app-id');
-    const facets = (args.facet ?? []).map((facet) => checkUrl(facet, '--facet'));
+    integerFlag('port', args.port, 0, 65535);
+    const appId = args['app-id'] === undefined ? undefined : urlFlag('app-id', args['app-id']);
+    const facets = (args.facet ?? []).map((facet) => checkFacet(facet));
     const db = args.db ?? defaultServerDbPath();
 
     const server = await startU2fServer({

@@ -1,5 +1,5 @@
 export { HistoryFileError } from './errors.js';
-export { defaultHistoryFile, openHistory } from './open-history.js';
+export { defaultHistoryFile, openHistory, type OpenHistoryOptions } from './open-history.js';
 export type * from './records.js';
 export { HISTORY_APPLICATION_ID, SCHEMA_VERSION } from './schema.js';
 export { deviceIdentity, HistoryStore } from './store.js';

@@ -1,15 +1,13 @@
-import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
 
+import { inspectSqliteFile } from './sqlite-file.js';
 import { HistoryFileError } from './errors.js';
 import { HISTORY_APPLICATION_ID, migrate, SCHEMA_VERSION } from './schema.js';
 import { HistoryStore } from './store.js';
-
-/** The 16 bytes every SQLite 3 database file starts with ("SQLite format 3\0"). */
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 /** How long a writer waits for another process's transaction before giving up. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -23,45 +21,6 @@ export function defaultHistoryFile(env: NodeJS.ProcessEnv = process.env): string
   const xdg = env.XDG_DATA_HOME;
   const base = xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.local', 'share');
   return join(base, 'keybench', 'history.db');
-}
-
-const hex = (bytes: Uint8Array) =>
-  Buffer.from(bytes)
-    .toString('hex')
-    .replace(/(..)(?!$)/g, '$1 ');
-
-/** The file's size, or undefined when it does not exist. */
-function sizeOf(file: string): number | undefined {
-  try {
-    const stats = statSync(file);
-    if (!stats.isFile()) throw new HistoryFileError(file, 'is not a regular file');
-    return stats.size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if (error instanceof HistoryFileError) throw error;
-    throw new HistoryFileError(file, `cannot be read (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-}
-
-/** Reads the first bytes without opening the file as a database, so nothing is written. */
-function checkMagic(file: string): void {
-  const head = Buffer.alloc(SQLITE_MAGIC.length);
-  let read = 0;
-  const fd = openSync(file, 'r');
-  try {
-    read = readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (read < head.length || !head.equals(SQLITE_MAGIC)) {
-    throw new HistoryFileError(
-      file,
-      `is not a SQLite database (expected it to start "SQLite format 3\\0", got ` +
-        `${hex(head.subarray(0, read))}); it was left unchanged - pass another --db`,
-    );
-  }
 }
 
 /**
@@ -115,18 +74,41 @@ function enableWal(db: Database.Database): void {
   }
 }
 
+export interface OpenHistoryOptions {
+  /**
+   * Create the file when it is missing (default). Commands that only read (`history`,
+   * `report`) pass false, so a mistyped --db is an error rather than a new empty history.
+   */
+  create?: boolean;
+}
+
 /**
  * Opens (creating when missing) the run history at `file`, default `defaultHistoryFile()`:
  * WAL mode, a busy timeout, foreign keys on, schema migrated to SCHEMA_VERSION.
  *
- * A file that is not SQLite, is another application's SQLite database, is damaged, or has
- * a newer schema throws HistoryFileError naming the file, and is never written to.
+ * A file that is not SQLite, is empty, is another application's SQLite database, is
+ * damaged, or has a newer schema throws HistoryFileError naming the file, and is never
+ * written to; so does a missing file with `create: false`.
  */
-export function openHistory(file: string = defaultHistoryFile()): HistoryStore {
+export function openHistory(
+  file: string = defaultHistoryFile(),
+  options: OpenHistoryOptions = {},
+): HistoryStore {
   const path = resolve(file);
-  const size = sizeOf(path);
-  if (size === undefined) mkdirSync(dirname(path), { recursive: true });
-  if (size !== undefined && size > 0) checkMagic(path);
+  const state = inspectSqliteFile(path);
+  if (state.kind === 'problem') {
+    throw new HistoryFileError(path, `${state.reason}; it was left unchanged - pass another --db`);
+  }
+  if (state.kind === 'missing') {
+    if (options.create === false) {
+      throw new HistoryFileError(
+        path,
+        'does not exist (nothing recorded there yet: counters, conformance --db and check ' +
+          '--db write it)',
+      );
+    }
+    mkdirSync(dirname(path), { recursive: true });
+  }
 
   let db: Database.Database;
   try {
@@ -136,7 +118,7 @@ export function openHistory(file: string = defaultHistoryFile()): HistoryStore {
   }
 
   try {
-    if (size !== undefined && size > 0) checkIdentity(path, db);
+    if (state.kind === 'sqlite') checkIdentity(path, db);
     enableWal(db);
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');

@@ -4,6 +4,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DeviceRegistration } from '@keybench/server-core';
 
+import { HISTORY_APPLICATION_ID } from '../history/schema.js';
+import { inspectSqliteFile } from '../history/sqlite-file.js';
+
 /** One stored key of one user, as the example server keeps it. */
 export interface StoredKey {
   username: string;
@@ -25,6 +28,19 @@ export class DuplicateKeyHandleError extends Error {
  */
 const SCHEMA_VERSION = 1;
 
+/**
+ * PRAGMA application_id of the example server's database: "KBSV" in ASCII, so it is told
+ * apart from the run history ("KBHS") and from other programs' SQLite files.
+ */
+export const SERVER_APPLICATION_ID = 0x4b425356;
+
+/** What a database written by an earlier serve (application_id still 0) may contain. */
+const OWN_OBJECTS = new Set([
+  'registrations',
+  'sqlite_autoindex_registrations_1',
+  'registrations_by_user',
+]);
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS registrations (
   id                  INTEGER PRIMARY KEY,
@@ -42,6 +58,33 @@ CREATE TABLE IF NOT EXISTS registrations (
 );
 CREATE INDEX IF NOT EXISTS registrations_by_user ON registrations (username, app_id, id);
 `;
+
+/**
+ * Refuses, before anything is written, a SQLite file that is not ours: another program's
+ * database, or the keybench run history. Throws an Error saying what the file is.
+ */
+function checkOwnership(db: Database.Database): void {
+  // Read through SQLite, not from the file header: a writer's last change may be in the WAL.
+  const applicationId = (db.pragma('application_id', { simple: true }) as number) >>> 0;
+  if (applicationId === SERVER_APPLICATION_ID) return;
+
+  const names = (db.prepare('SELECT name FROM sqlite_schema').all() as { name: string }[]).map(
+    (row) => row.name,
+  );
+  if (applicationId === 0 && names.every((name) => OWN_OBJECTS.has(name))) return;
+  if (applicationId === HISTORY_APPLICATION_ID) {
+    throw new Error(
+      'it is a keybench run history (counters, conformance, check), not a server database; ' +
+        'it was left unchanged - pass another --db',
+    );
+  }
+  const id = `0x${applicationId.toString(16).padStart(8, '0')}`;
+  const tables = names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '');
+  throw new Error(
+    `it is a SQLite database of another application (application_id ${id}, objects ` +
+      `${tables || 'none'}); it was left unchanged - pass another --db`,
+  );
+}
 
 interface Row {
   username: string;
@@ -88,21 +131,27 @@ export class ServerStore {
    * file is left as it was.
    */
   constructor(file: string) {
+    const refuse = (reason: string, cause?: unknown) =>
+      new Error(`serve: cannot use ${file} as the server database: ${reason}`, { cause });
+
+    const state = file === ':memory:' ? { kind: 'missing' as const } : inspectSqliteFile(file);
+    if (state.kind === 'problem') throw refuse(`${state.reason}; it was left unchanged`);
+
     let db: Database.Database | undefined;
     try {
       if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
       db = new Database(file);
+      if (state.kind === 'sqlite') checkOwnership(db);
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db.pragma(`application_id = ${SERVER_APPLICATION_ID}`);
     } catch (error) {
       db?.close();
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`serve: cannot use ${file} as the server database: ${reason}`, {
-        cause: error,
-      });
+      throw refuse(reason, error);
     }
     this.db = db;
   }
