@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { CounterPolicy } from '@keybench/server-core';
 
 import { createU2fHandler, type RequestLogEntry } from './app.js';
+import { SERVER_ERROR } from './http-error.js';
 import { ServerStore } from './store.js';
 
 /** Options of {@link startU2fServer}. */
@@ -24,6 +25,10 @@ export interface U2fServerOptions {
   counterPolicy?: CounterPolicy;
   challengeTtlMs?: number;
   bodyLimit?: number;
+  /** Longest a client may take to send a whole request, body included (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Longest a client may take to send the headers (default 10 s). */
+  headersTimeoutMs?: number;
   /** Called once per request (the server itself never prints). */
   log?: (entry: RequestLogEntry) => void;
 }
@@ -65,6 +70,29 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/** Connection-level failures Node reports before a request exists, as status and code. */
+const CLIENT_ERRORS: Readonly<Record<string, readonly [number, string, string]>> = Object.freeze({
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', SERVER_ERROR.REQUEST_TIMEOUT],
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', SERVER_ERROR.HEADERS_TOO_LARGE],
+});
+
+/** The whole HTTP answer to a request Node could not read, with a JSON error body. */
+function clientErrorAnswer(error: NodeJS.ErrnoException): string {
+  const [status, reason, code] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'Bad Request',
+    SERVER_ERROR.BAD_REQUEST,
+  ];
+  const detail = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? 'request: not received in time'
+    : `request: not valid HTTP/1.1 (${error.code ?? 'parse error'})`;
+  const body = JSON.stringify({ error: code, message: detail });
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
 /**
  * Opens the store and starts the example U2F server. Throws RangeError for a bad port,
  * the SQLite error when the database cannot be opened, and the listen error (EADDRINUSE,
@@ -78,7 +106,14 @@ export async function startU2fServer(options: U2fServerOptions): Promise<Running
   }
 
   const store = new ServerStore(options.db);
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
+  const server = createServer({
+    requestTimeout,
+    headersTimeout,
+    // How often Node looks for clients past those limits (its default is every 30 s).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, headersTimeout / 4)),
+  });
   try {
     await listen(server, wanted, host);
   } catch (error) {
@@ -107,10 +142,14 @@ export async function startU2fServer(options: U2fServerOptions): Promise<Running
   server.on('request', (req, res) => {
     handler(req, res).catch(() => res.destroy());
   });
-  // A malformed request line or header never reaches the handler: answer 400 and hang up.
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  // A malformed request line or header, huge headers, or a client too slow to send its
+  // request never reach the handler: answer with a JSON error and hang up.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    socket.end(clientErrorAnswer(error));
   });
 
   let closing: Promise<void> | undefined;
