@@ -131,7 +131,15 @@ export class U2fClient {
     };
     await this.step('bind', async () => {
       const call = await this.post('bind', response);
-      return { status: call.status, detail: JSON.stringify(call.body).slice(0, 80) };
+      // The flow answers a stored registration with `true`; anything else stored nothing.
+      if (call.body !== true) {
+        throw new ExchangeFailure(
+          'bind',
+          'BAD_SERVER_JSON',
+          `POST /bind: expected true, got ${JSON.stringify(call.body).slice(0, 80)}`,
+        );
+      }
+      return { status: call.status, detail: 'true' };
     });
     this.keyHandle = keyHandle;
     return keyHandle;
