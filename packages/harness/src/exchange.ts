@@ -58,14 +58,19 @@ async function timed<T>(steps: StepTiming[], step: string, work: () => Promise<T
   try {
     return await work();
   } catch (error) {
-    throw classify(step, error);
+    throw classifyStepError(step, error);
   } finally {
     steps.push({ step, ms: performance.now() - start });
   }
 }
 
-/** Device silence is a device error (exit 2); a wrong answer is a failed check (exit 1). */
-function classify(step: string, error: unknown): Error {
+/**
+ * What went wrong in `step`, as the harness reports it: a wrong answer (U2fError, a status
+ * word, a CTAPHID error code) becomes an ExchangeFailure naming the step (exit 1); silence or
+ * broken framing becomes a DeviceError prefixed with the step (exit 2). Errors already
+ * classified pass through; anything else is returned unchanged.
+ */
+export function classifyStepError(step: string, error: unknown): Error {
   if (error instanceof ExchangeFailure || error instanceof DeviceError) return error;
   if (error instanceof U2fError) return new ExchangeFailure(step, error.code, error.message, { cause: error });
   if (error instanceof ApduError) {

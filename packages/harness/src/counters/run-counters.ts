@@ -2,7 +2,7 @@ import { ApduError } from '@keybench/hid-transport';
 import { U2fError } from '@keybench/server-core';
 
 import type { DeviceSpec } from '../device-spec.js';
-import { ExchangeFailure } from '../exchange.js';
+import { classifyStepError, ExchangeFailure } from '../exchange.js';
 import type {
   CredentialRecord,
   DeviceRecord,
@@ -92,6 +92,15 @@ export async function runCountersOnDevice(
   return outcome;
 }
 
+/** Runs one step of the run; its failure names the step (classifyStepError). */
+async function inStep<T>(step: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw classifyStepError(step, error);
+  }
+}
+
 /** A wrong answer is a failed check (exit 1); silence or a broken device is exit 2. */
 function describe(error: unknown): { exitCode: number; message: string } {
   const message = error instanceof Error ? error.message : String(error);
@@ -109,8 +118,8 @@ async function measure(
   options: CountersOptions,
   outcome: DeviceCountersOutcome,
 ): Promise<void> {
-  const version = await opened.device.version();
-  const identifying = await register(opened, options);
+  const version = await inStep('version', () => opened.device.version());
+  const identifying = await inStep('register', () => register(opened, options));
   const device = store.recordDevice(
     {
       fingerprint: identifying.certificate.fingerprint,
@@ -164,7 +173,7 @@ async function measure(
         judge.markExhausted();
         return false;
       }
-      throw error;
+      throw classifyStepError(`authenticate with ${label(credential)}`, error);
     }
     store.recordCounter(runId, {
       deviceId: device.id,
@@ -180,7 +189,9 @@ async function measure(
   };
 
   const probeOnce = async (credential: CredentialRecord, kind: ProbeKind) => {
-    const statusWord = await probe(opened, options, kind, credential.keyHandle);
+    const statusWord = await inStep(`probe ${kind} with ${label(credential)}`, () =>
+      probe(opened, options, kind, credential.keyHandle),
+    );
     store.recordCounter(runId, {
       deviceId: device.id,
       credentialId: credential.id,
@@ -248,7 +259,9 @@ async function chooseCredentials(
   const chosen: { record: CredentialRecord; reused: boolean }[] = [];
   for (const stored of store.credentials(device.id, options.appId)) {
     if (chosen.length >= options.credentials) break;
-    const statusWord = await probe(opened, options, 'check-only', stored.keyHandle);
+    const statusWord = await inStep(`probe check-only with ${label(stored)}`, () =>
+      probe(opened, options, 'check-only', stored.keyHandle),
+    );
     if (statusWord === PROBE_SW['check-only']) {
       chosen.push({ record: stored, reused: true });
       continue;
@@ -270,7 +283,7 @@ async function chooseCredentials(
 
   let fresh: Awaited<ReturnType<typeof register>> | undefined = identifying;
   while (chosen.length < options.credentials) {
-    const registered = fresh ?? (await register(opened, options));
+    const registered = fresh ?? (await inStep('register', () => register(opened, options)));
     fresh = undefined;
     const record = store.recordCredential(
       device.id,
