@@ -1,5 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync,
-  writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +36,7 @@ beforeAll(() => {
   mkdirSync(files.directory);
   files.foreign = join(dir, 'foreign.db');
   const foreign = new Database(files.foreign);
-  foreign.exec('CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES (\'la\');');
+  foreign.exec("CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES ('la');");
   foreign.close();
   files.truncated = join(dir, 'truncated.db');
   const store = openHistory(files.truncated);
@@ -50,19 +57,29 @@ type Case = [string, () => string[], RegExp];
 const flagCases: Case[] = [
   ['unknown flag', () => ['check', '--bogus'], /Unknown argument: bogus/],
   ['unknown command', () => ['chek'], /Unknown argument: chek|Did you mean check/],
-  ['--device without a value', () => ['check', '--device'], /Not enough arguments following: device/],
+  [
+    '--device without a value',
+    () => ['check', '--device'],
+    /Not enough arguments following: device/,
+  ],
   ['--device with an empty list entry', () => ['check', '--device', 'virtual,'], /empty entry/],
   ['--device that is no spec', () => ['counters', '--device', 'usb:1'], /device "usb:1"/],
-  ['--device udp port out of range', () => ['check', '--device', 'udp:127.0.0.1:99999'],
-    /PORT must be a port number from 1 to 65535, got "99999"/],
+  [
+    '--device udp port out of range',
+    () => ['check', '--device', 'udp:127.0.0.1:99999'],
+    /PORT must be a port number from 1 to 65535, got "99999"/,
+  ],
   ['--rounds -1', () => ['counters', '--rounds', '-1'], /--rounds must be .* got -1/],
   ['--rounds abc', () => ['counters', '--rounds', 'abc'], /--rounds must be .* not a number/],
   ['--rounds 1.5', () => ['counters', '--rounds', '1.5'], /--rounds must be a whole number/],
   ['--credentials 0', () => ['counters', '--credentials', '0'], /--credentials must be .* got 0/],
   ['--timeout -5 (check)', () => ['check', '--timeout', '-5'], /--timeout must be .* got -5/],
   ['--timeout -5 (counters)', () => ['counters', '--timeout', '-5'], /--timeout must be/],
-  ['--timeout -5 (client)', () => ['client', '--server', 'http://127.0.0.1:1', '--timeout', '-5'],
-    /--timeout must be/],
+  [
+    '--timeout -5 (client)',
+    () => ['client', '--server', 'http://127.0.0.1:1', '--timeout', '-5'],
+    /--timeout must be/,
+  ],
   ['--app-id not a URL', () => ['check', '--app-id', 'keybench'], /--app-id must be an http/],
   ['--appid not a URL', () => ['counters', '--appid', 'ftp://x'], /--appid must be an http/],
   ['--server not a URL', () => ['client', '--server', 'localhost'], /--server must be an http/],
@@ -70,20 +87,34 @@ const flagCases: Case[] = [
   ['--port 99999', () => ['serve', '--port', '99999'], /--port must be .* got 99999/],
   ['--port abc', () => ['serve', '--port', 'abc'], /--port must be .* not a number/],
   ['--udp 99999', () => ['virtual-key', '--udp', '99999'], /--udp must be .* got 99999/],
-  ['--key-handle-length 0', () => ['virtual-key', '--udp', '0', '--key-handle-length', '0'],
-    /--key-handle-length must be .* got 0/],
+  [
+    '--key-handle-length 0',
+    () => ['virtual-key', '--udp', '0', '--key-handle-length', '0'],
+    /--key-handle-length must be .* got 0/,
+  ],
   ['--reporter xml', () => ['conformance', '--reporter', 'xml'], /reporter.*"xml"/s],
   ['--profile nope', () => ['conformance', '--profile', 'nope'], /profile.*"nope"/s],
-  ['--output into a missing directory',
+  [
+    '--output into a missing directory',
     () => ['conformance', '--grep', 'AP-01', '--output', join(dir, 'missing', 'r.json')],
-    /--output .*missing.*does not exist/],
-  ['--output onto a directory', () => ['conformance', '--grep', 'AP-01', '--output', dir],
-    /--output .*is not a regular file|--output .*not a directory/],
+    /--output .*missing.*does not exist/,
+  ],
+  [
+    '--output onto a directory',
+    () => ['conformance', '--grep', 'AP-01', '--output', dir],
+    /--output .*is not a regular file|--output .*not a directory/,
+  ],
   // The tests run as root, whom file modes do not stop; /proc refuses new files to anyone.
-  ['--html to an unwritable place', () => ['report', '--html', '/proc/keybench-report.html',
-    '--db', files.history!], /--html \/proc\/keybench-report.html: .*(not writable|cannot be written)/],
-  ['--html into a missing directory', () => ['report', '--html', '/nonexistent/r.html'],
-    /--html \/nonexistent\/r.html: directory \/nonexistent does not exist/],
+  [
+    '--html to an unwritable place',
+    () => ['report', '--html', '/proc/keybench-report.html', '--db', files.history!],
+    /--html \/proc\/keybench-report.html: .*(not writable|cannot be written)/,
+  ],
+  [
+    '--html into a missing directory',
+    () => ['report', '--html', '/nonexistent/r.html'],
+    /--html \/nonexistent\/r.html: directory \/nonexistent does not exist/,
+  ],
 ];
 
 /** Commands that take --db, with the arguments that make them reach it. */
@@ -104,7 +135,10 @@ const dbFiles: Array<[string, RegExp]> = [
   ['truncated', /damaged|malformed|truncated/],
 ];
 
-function expectRefusal(result: { code: number | null; stderr: string; stdout: string }, want: RegExp) {
+function expectRefusal(
+  result: { code: number | null; stderr: string; stdout: string },
+  want: RegExp,
+) {
   expect(result.code, result.stderr).toBe(2);
   expect(result.stderr).toMatch(want);
   expect(result.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/); // no stack trace

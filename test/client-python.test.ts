@@ -85,7 +85,10 @@ function startExample(): Promise<string> {
 
   let text = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`python example did not start: ${text}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`python example did not start: ${text}`)),
+      15_000,
+    );
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;
@@ -114,7 +117,15 @@ describe.skipIf(!pythonExampleAvailable())('keybench client against python-u2fli
   it('reports its traceback answer (HTTP 400) with the step that failed', async () => {
     const url = await startExample();
 
-    const result = await runCli(['client', '--server', url, '--device', 'virtual', '--origin', 'https://evil.example']);
+    const result = await runCli([
+      'client',
+      '--server',
+      url,
+      '--device',
+      'virtual',
+      '--origin',
+      'https://evil.example',
+    ]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('bind: POST /bind: HTTP 400');
@@ -137,7 +148,10 @@ async function transcript(url: string, key: OpenedDevice) {
     enroll.registerRequests[0].challenge,
     origin,
   );
-  const registrationData = await key.device.register(sha256(registerClientData), sha256(enroll.appId));
+  const registrationData = await key.device.register(
+    sha256(registerClientData),
+    sha256(enroll.appId),
+  );
   const keyHandle = websafe(registrationData.subarray(67, 67 + registrationData[66]!));
   const bindResponse = await post('/bind', {
     registrationData: websafe(registrationData),
@@ -162,28 +176,41 @@ async function transcript(url: string, key: OpenedDevice) {
   return { enroll, bind, sign, verify, keyHandle };
 }
 
-describe.skipIf(!pythonExampleAvailable())('keybench serve answers as python-u2flib-server does', () => {
-  it('the same curl-shaped transcript gets the same JSON shapes from both', async () => {
-    const key = await openDevice({ kind: 'virtual', text: 'virtual' });
-    cleanups.push(() => key.close());
-    const ours = await startU2fServer({ port: 0, db: ':memory:' });
-    cleanups.push(() => ours.close());
-    const theirs = await startExample();
+describe.skipIf(!pythonExampleAvailable())(
+  'keybench serve answers as python-u2flib-server does',
+  () => {
+    it('the same curl-shaped transcript gets the same JSON shapes from both', async () => {
+      const key = await openDevice({ kind: 'virtual', text: 'virtual' });
+      cleanups.push(() => key.close());
+      const ours = await startU2fServer({ port: 0, db: ':memory:' });
+      cleanups.push(() => ours.close());
+      const theirs = await startExample();
 
-    const a = await transcript(theirs, key);
-    const b = await transcript(ours.url, key);
+      const a = await transcript(theirs, key);
+      const b = await transcript(ours.url, key);
 
-    const shape = (value: unknown): unknown =>
-      Array.isArray(value)
-        ? value.map(shape)
-        : value !== null && typeof value === 'object'
-          ? Object.fromEntries(Object.entries(value).sort().map(([k, v]) => [k, shape(v)]))
-          : typeof value;
-    expect(shape(b.enroll)).toEqual(shape(a.enroll));
-    expect(b.bind).toEqual(a.bind);
-    expect(b.bind).toEqual({ status: 200, body: true });
-    expect(shape(b.sign)).toEqual(shape(a.sign));
-    expect(a.verify).toEqual({ status: 200, body: { keyHandle: a.keyHandle, touch: 1, counter: 1 } });
-    expect(b.verify).toEqual({ status: 200, body: { keyHandle: b.keyHandle, touch: 1, counter: 2 } });
-  });
-});
+      const shape = (value: unknown): unknown =>
+        Array.isArray(value)
+          ? value.map(shape)
+          : value !== null && typeof value === 'object'
+            ? Object.fromEntries(
+                Object.entries(value)
+                  .sort()
+                  .map(([k, v]) => [k, shape(v)]),
+              )
+            : typeof value;
+      expect(shape(b.enroll)).toEqual(shape(a.enroll));
+      expect(b.bind).toEqual(a.bind);
+      expect(b.bind).toEqual({ status: 200, body: true });
+      expect(shape(b.sign)).toEqual(shape(a.sign));
+      expect(a.verify).toEqual({
+        status: 200,
+        body: { keyHandle: a.keyHandle, touch: 1, counter: 1 },
+      });
+      expect(b.verify).toEqual({
+        status: 200,
+        body: { keyHandle: b.keyHandle, touch: 1, counter: 2 },
+      });
+    });
+  },
+);

@@ -95,9 +95,15 @@ describe('conformance in the history', () => {
     key = await startVirtualKey();
     const db = join(dir, 'history.db');
 
-    const result = await runCli(
-      ['conformance', '--device', `udp:127.0.0.1:${key.port}`, '--grep', 'AP-0', '--db', db],
-    );
+    const result = await runCli([
+      'conformance',
+      '--device',
+      `udp:127.0.0.1:${key.port}`,
+      '--grep',
+      'AP-0',
+      '--db',
+      db,
+    ]);
 
     expect(result.code, result.stderr).toBe(0);
     const store = openHistory(db);

@@ -67,14 +67,25 @@ describe('keybench conformance end to end', () => {
     const out = join(dir, 'report.xml');
 
     const result = await runCli(
-      ['conformance', '--device', `virtual,udp:127.0.0.1:${key.port}`, '--grep', 'AP-0',
-        '--reporter', 'junit', '--output', out],
+      [
+        'conformance',
+        '--device',
+        `virtual,udp:127.0.0.1:${key.port}`,
+        '--grep',
+        'AP-0',
+        '--reporter',
+        'junit',
+        '--output',
+        out,
+      ],
       { timeoutMs: 30_000 },
     );
 
     expect(result.code, result.stderr).toBe(0);
     expect(readFileSync(join(dir, 'report-virtual.xml'), 'utf8')).toContain('<testsuites');
-    expect(readFileSync(join(dir, `report-udp_127.0.0.1_${key.port}.xml`), 'utf8')).toContain('AP-01');
+    expect(readFileSync(join(dir, `report-udp_127.0.0.1_${key.port}.xml`), 'utf8')).toContain(
+      'AP-01',
+    );
   });
 
   it('exits 2 when the device cannot be used', async () => {

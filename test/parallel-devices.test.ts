@@ -45,8 +45,12 @@ describe('several keys at once (--device A,B,C with C dead)', () => {
     expect(result.code, result.stderr).toBe(2);
     const outcomes = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
     expect(outcomes.map((o) => o.device)).toEqual(list.split(','));
-    expect(outcomes.slice(0, 2).map((o) => [o.ok, (o.result as { counter: number }).counter]))
-      .toEqual([[true, 1], [true, 1]]);
+    expect(
+      outcomes.slice(0, 2).map((o) => [o.ok, (o.result as { counter: number }).counter]),
+    ).toEqual([
+      [true, 1],
+      [true, 1],
+    ]);
     expect(outcomes[2]).toMatchObject({ ok: false, exitCode: 2 });
     expect(outcomes[2]!.message).toContain(`device "${dead}"`);
     expect(outcomes[2]!.message).toMatch(/INIT: no reply/);
@@ -54,9 +58,18 @@ describe('several keys at once (--device A,B,C with C dead)', () => {
 
   it('counters: each live key measured and stored, the dead one reported, exit 2', async () => {
     const db = join(dir, 'counters.db');
-    const result = await runCli(
-      ['counters', '--device', list, '--rounds', '3', '--timeout', '2000', '--db', db, '--json'],
-    );
+    const result = await runCli([
+      'counters',
+      '--device',
+      list,
+      '--rounds',
+      '3',
+      '--timeout',
+      '2000',
+      '--db',
+      db,
+      '--json',
+    ]);
 
     expect(result.code, result.stderr).toBe(2);
     const { devices, exitCode } = JSON.parse(result.stdout);
@@ -76,9 +89,15 @@ describe('several keys at once (--device A,B,C with C dead)', () => {
   });
 
   it('conformance: a report per key, the dead one unusable, exit 2', async () => {
-    const result = await runCli(
-      ['conformance', '--device', list, '--grep', 'AP-0', '--reporter', 'json'],
-    );
+    const result = await runCli([
+      'conformance',
+      '--device',
+      list,
+      '--grep',
+      'AP-0',
+      '--reporter',
+      'json',
+    ]);
 
     expect(result.code, result.stderr).toBe(2);
     const reports = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
@@ -97,8 +116,18 @@ describe('several keys at once (--device A,B,C with C dead)', () => {
     const doomed = `udp:127.0.0.1:${victim.port}`;
     const child = spawn(
       process.execPath,
-      [CLI, 'conformance', '--device', `${survivor},${doomed}`, '--grep', 'FR-',
-        '--reporter', 'json', '--db', db],
+      [
+        CLI,
+        'conformance',
+        '--device',
+        `${survivor},${doomed}`,
+        '--grep',
+        'FR-',
+        '--reporter',
+        'json',
+        '--db',
+        db,
+      ],
       { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

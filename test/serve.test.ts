@@ -46,7 +46,9 @@ function startServe(args: string[], timeoutMs = 15_000): Promise<ServeProcess> {
   });
   let out = '';
   let err = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -68,7 +70,13 @@ function startServe(args: string[], timeoutMs = 15_000): Promise<ServeProcess> {
       const match = /^keybench serve listening on (http:\/\/\S+):(\d+)$/.exec(first);
       if (out.includes('\n') && match) {
         clearTimeout(timer);
-        resolve({ url: `${match[1]}:${match[2]}`, port: Number(match[2]), stdout: () => out, stderr: () => err, stop });
+        resolve({
+          url: `${match[1]}:${match[2]}`,
+          port: Number(match[2]),
+          stdout: () => out,
+          stderr: () => err,
+          stop,
+        });
       } else if (out.includes('\n')) {
         clearTimeout(timer);
         reject(new Error(`unexpected first line: ${first}`));
@@ -104,15 +112,27 @@ async function post(url: string, data: unknown): Promise<{ status: number; json:
 
 async function registerWith(device: OpenedDevice, request: any) {
   const origin = new URL(request.appId).origin;
-  const clientData = buildClientData(CLIENT_DATA_TYP.REGISTER, request.registerRequests[0].challenge, origin);
+  const clientData = buildClientData(
+    CLIENT_DATA_TYP.REGISTER,
+    request.registerRequests[0].challenge,
+    origin,
+  );
   const registrationData = await device.device.register(sha256(clientData), sha256(request.appId));
   const keyHandle = websafe(registrationData.subarray(67, 67 + registrationData[66]!));
-  const response = { registrationData: websafe(registrationData), clientData: websafe(clientData), version: 'U2F_V2' };
+  const response = {
+    registrationData: websafe(registrationData),
+    clientData: websafe(clientData),
+    version: 'U2F_V2',
+  };
   return { response, keyHandle };
 }
 
 async function signWith(device: OpenedDevice, request: any, keyHandle: string) {
-  const clientData = buildClientData(CLIENT_DATA_TYP.SIGN, request.challenge, new URL(request.appId).origin);
+  const clientData = buildClientData(
+    CLIENT_DATA_TYP.SIGN,
+    request.challenge,
+    new URL(request.appId).origin,
+  );
   const signatureData = await device.device.authenticate(
     sha256(clientData),
     sha256(request.appId),
@@ -135,16 +155,39 @@ describe('keybench serve and keybench client as processes', () => {
     const server = await startServe(['--db', tempDb()]);
     expect(server.stdout()).toMatch(/^keybench serve listening on http:\/\/127\.0\.0\.1:\d+\n/);
 
-    const result = await runCli(['client', '--server', server.url, '--device', 'virtual', '--username', 'ann', '--json']);
+    const result = await runCli([
+      'client',
+      '--server',
+      server.url,
+      '--device',
+      'virtual',
+      '--username',
+      'ann',
+      '--json',
+    ]);
 
     expect(result.code, result.stderr).toBe(0);
     const outcome = JSON.parse(result.stdout);
-    expect(outcome).toMatchObject({ ok: true, username: 'ann', verified: { touch: 1, counter: 1 } });
+    expect(outcome).toMatchObject({
+      ok: true,
+      username: 'ann',
+      verified: { touch: 1, counter: 1 },
+    });
     expect(outcome.steps.map((s: { step: string }) => s.step)).toEqual([
-      'enroll', 'register', 'bind', 'sign', 'authenticate', 'verify',
+      'enroll',
+      'register',
+      'bind',
+      'sign',
+      'authenticate',
+      'verify',
     ]);
     const log = server.stderr();
-    for (const line of ['GET /enroll user=ann 200 ok', 'POST /bind user=ann 200 ok', 'GET /sign user=ann 200 ok', 'POST /verify user=ann 200 ok']) {
+    for (const line of [
+      'GET /enroll user=ann 200 ok',
+      'POST /bind user=ann 200 ok',
+      'GET /sign user=ann 200 ok',
+      'POST /verify user=ann 200 ok',
+    ]) {
       expect(log).toMatch(new RegExp(`^\\S+Z ${line} \\d+\\.\\d ms$`, 'm'));
     }
     expect(await server.stop()).toBe(0);
@@ -172,8 +215,10 @@ describe('keybench serve and keybench client as processes', () => {
       try {
         return (await run('curl', ['-sS', '--max-time', '10', ...args])).stdout;
       } catch (error) {
-        throw new Error(`curl ${args.join(' ').slice(0, 200)} failed: ${(error as Error).message}\n` +
-          `server log:\n${server.stderr()}`);
+        throw new Error(
+          `curl ${args.join(' ').slice(0, 200)} failed: ${(error as Error).message}\n` +
+            `server log:\n${server.stderr()}`,
+        );
       }
     };
 
@@ -184,10 +229,18 @@ describe('keybench serve and keybench client as processes', () => {
 
     const sign = JSON.parse(await curl(`${server.url}/sign`));
     const signed = await signWith(device, sign, keyHandle);
-    const verified = JSON.parse(await curl(`${server.url}/verify`, '-d', `data=${JSON.stringify(signed)}`));
+    const verified = JSON.parse(
+      await curl(`${server.url}/verify`, '-d', `data=${JSON.stringify(signed)}`),
+    );
     expect(verified, server.stderr()).toEqual({ keyHandle, touch: 1, counter: 1 });
 
-    const rejected = await curl('-w', '\n%{http_code}', `${server.url}/verify`, '-d', `data=${JSON.stringify(signed)}`);
+    const rejected = await curl(
+      '-w',
+      '\n%{http_code}',
+      `${server.url}/verify`,
+      '-d',
+      `data=${JSON.stringify(signed)}`,
+    );
     const [body, status] = rejected.split('\n');
     expect(status, rejected).toBe('400');
     expect(JSON.parse(body!)).toMatchObject({ error: 'CHALLENGE_UNKNOWN' });
@@ -207,7 +260,10 @@ describe('keybench serve and keybench client as processes', () => {
     const second = await startServe(['--db', db, ...appId]);
     const sign = await getJson(`${second.url}/sign?username=zed`);
     expect(sign.registeredKeys.map((k: { keyHandle: string }) => k.keyHandle)).toEqual([keyHandle]);
-    const verified = await post(`${second.url}/verify?username=zed`, await signWith(device, sign, keyHandle));
+    const verified = await post(
+      `${second.url}/verify?username=zed`,
+      await signWith(device, sign, keyHandle),
+    );
     expect(verified).toEqual({ status: 200, json: { keyHandle, touch: 1, counter: 1 } });
     expect(await second.stop()).toBe(0);
 
@@ -219,10 +275,20 @@ describe('keybench serve and keybench client as processes', () => {
   it('client: a server-side rejection exits 1 naming the step', async () => {
     const server = await startServe(['--db', tempDb()]);
 
-    const result = await runCli(['client', '--server', server.url, '--device', 'virtual', '--origin', 'https://evil.example']);
+    const result = await runCli([
+      'client',
+      '--server',
+      server.url,
+      '--device',
+      'virtual',
+      '--origin',
+      'https://evil.example',
+    ]);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('ORIGIN_NOT_ALLOWED: bind: POST /bind: HTTP 400 ORIGIN_NOT_ALLOWED');
+    expect(result.stderr).toContain(
+      'ORIGIN_NOT_ALLOWED: bind: POST /bind: HTTP 400 ORIGIN_NOT_ALLOWED',
+    );
     expect(server.stderr()).toContain('POST /bind user=user 400 ORIGIN_NOT_ALLOWED');
   });
 
@@ -230,10 +296,20 @@ describe('keybench serve and keybench client as processes', () => {
     const server = await startServe(['--db', tempDb()]);
     await server.stop();
 
-    const result = await runCli(['client', '--server', server.url, '--device', 'virtual', '--json']);
+    const result = await runCli([
+      'client',
+      '--server',
+      server.url,
+      '--device',
+      'virtual',
+      '--json',
+    ]);
 
     expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, message: expect.stringContaining('unreachable') });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('unreachable'),
+    });
   });
 
   it('serve: a --db that is not a database exits 2 and is left as it was', async () => {

@@ -12,7 +12,10 @@ export interface CliResult {
 }
 
 /** Runs `keybench ARGS` to completion, killing it after `timeoutMs`. */
-export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
+export function runCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+) {
   return new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, NO_COLOR: '1', ...options.env },
@@ -44,7 +47,10 @@ export interface VirtualKeyProcess {
  * Starts `keybench virtual-key --udp 0 ARGS` and resolves once it prints the port it bound.
  * Rejects (and kills the process) if it exits or says nothing within `timeoutMs`.
  */
-export function startVirtualKey(args: string[] = [], timeoutMs = 15_000): Promise<VirtualKeyProcess> {
+export function startVirtualKey(
+  args: string[] = [],
+  timeoutMs = 15_000,
+): Promise<VirtualKeyProcess> {
   const child = spawn(process.execPath, [CLI, 'virtual-key', '--udp', '0', ...args], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

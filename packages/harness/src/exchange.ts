@@ -24,7 +24,12 @@ export interface ExchangeResult {
   version: string;
   appId: string;
   keyHandleLength: number;
-  attestation: { subject: string; issuer: string; fingerprint: string; verdict: AttestationVerdict };
+  attestation: {
+    subject: string;
+    issuer: string;
+    fingerprint: string;
+    verdict: AttestationVerdict;
+  };
   registration: DeviceRegistration;
   counter: number;
   userPresence: number;
@@ -72,7 +77,8 @@ async function timed<T>(steps: StepTiming[], step: string, work: () => Promise<T
  */
 export function classifyStepError(step: string, error: unknown): Error {
   if (error instanceof ExchangeFailure || error instanceof DeviceError) return error;
-  if (error instanceof U2fError) return new ExchangeFailure(step, error.code, error.message, { cause: error });
+  if (error instanceof U2fError)
+    return new ExchangeFailure(step, error.code, error.message, { cause: error });
   if (error instanceof ApduError) {
     return new ExchangeFailure(step, `SW_${error.swName}`, error.message, { cause: error });
   }

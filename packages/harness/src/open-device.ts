@@ -46,7 +46,8 @@ export async function expandSpecs(specs: readonly DeviceSpec[]): Promise<DeviceS
         );
       }
       const chosen = spec.kind === 'hid' ? found.slice(0, 1) : found;
-      for (const info of chosen) out.push({ kind: 'hid', text: `hid:${info.path}`, path: info.path });
+      for (const info of chosen)
+        out.push({ kind: 'hid', text: `hid:${info.path}`, path: info.path });
     } else {
       out.push(spec);
     }
@@ -99,7 +100,10 @@ function describeFailure(spec: DeviceSpec, error: unknown): DeviceError {
  * Opens one key: connects, takes a CTAPHID channel (INIT) and wraps it for U2F commands.
  * Throws DeviceError naming the spec when the key cannot be reached.
  */
-export async function openDevice(spec: DeviceSpec, options: OpenOptions = {}): Promise<OpenedDevice> {
+export async function openDevice(
+  spec: DeviceSpec,
+  options: OpenOptions = {},
+): Promise<OpenedDevice> {
   let connection: HidConnection | undefined;
   let virtualKey: VirtualKey | undefined;
   try {

@@ -54,7 +54,10 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
     Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)),
   );
   const render = (row: readonly string[]) =>
-    row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [render(header), render(widths.map((w) => '-'.repeat(w))), ...rows.map(render)];
 }
 

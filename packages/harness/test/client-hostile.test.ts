@@ -65,24 +65,29 @@ async function realServerBut(step: (typeof STEPS)[number], answer: Handler): Pro
   return url;
 }
 
-const json = (value: unknown): Handler => (_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(value));
-};
+const json =
+  (value: unknown): Handler =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(value));
+  };
 
 describe('keybench client against a hostile server', () => {
   it('any JSON shape at any step: a failure naming that step', async () => {
     const shapes = fc.oneof(
       fc.jsonValue(),
-      fc.record({
-        appId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-        challenge: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-        registerRequests: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 2 }), fc.string()),
-        registeredKeys: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 2 }), fc.integer()),
-        keyHandle: fc.oneof(fc.string(), fc.integer()),
-        counter: fc.oneof(fc.string(), fc.double(), fc.constant(-1)),
-        touch: fc.jsonValue(),
-      }, { requiredKeys: [] }),
+      fc.record(
+        {
+          appId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+          challenge: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+          registerRequests: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 2 }), fc.string()),
+          registeredKeys: fc.oneof(fc.array(fc.jsonValue(), { maxLength: 2 }), fc.integer()),
+          keyHandle: fc.oneof(fc.string(), fc.integer()),
+          counter: fc.oneof(fc.string(), fc.double(), fc.constant(-1)),
+          touch: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      ),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...STEPS), shapes, async (step, shape) => {
@@ -159,7 +164,9 @@ describe('keybench client against a hostile server', () => {
       pump();
     });
 
-    const error = await failure(runClient({ server: url, device: key.device, httpTimeoutMs: 10_000 }));
+    const error = await failure(
+      runClient({ server: url, device: key.device, httpTimeoutMs: 10_000 }),
+    );
 
     expect(error).toMatchObject({ step: 'enroll', code: 'SERVER_ANSWER_TOO_LARGE' });
   });

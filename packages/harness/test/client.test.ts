@@ -59,7 +59,9 @@ describe('keybench client', () => {
     const server = await fx.server({ appId: 'https://bench.example' });
     const key = await fx.key();
 
-    const error = await failure(runClient({ server: server.url, device: key.device, origin: 'https://evil.example' }));
+    const error = await failure(
+      runClient({ server: server.url, device: key.device, origin: 'https://evil.example' }),
+    );
 
     expect(error).toBeInstanceOf(ExchangeFailure);
     expect(error).toMatchObject({ step: 'bind', code: 'ORIGIN_NOT_ALLOWED' });
@@ -115,7 +117,9 @@ describe('keybench client', () => {
     const error = await failure(runClient({ server: url, device: key.device }));
 
     expect(error).toBeInstanceOf(DeviceError);
-    expect((error as Error).message).toMatch(/^enroll: server http:\/\/127\.0\.0\.1:\d+ unreachable/);
+    expect((error as Error).message).toMatch(
+      /^enroll: server http:\/\/127\.0\.0\.1:\d+ unreachable/,
+    );
   });
 
   it('gives up on a silent server after the HTTP deadline', async () => {
@@ -133,7 +137,11 @@ describe('keybench client', () => {
     const first = await fx.key();
     const second = await fx.key();
     await new U2fClient({ server: server.url, device: first.device, username: 'dora' }).register();
-    const secondHandle = await new U2fClient({ server: server.url, device: second.device, username: 'dora' }).register();
+    const secondHandle = await new U2fClient({
+      server: server.url,
+      device: second.device,
+      username: 'dora',
+    }).register();
 
     const fresh = new U2fClient({ server: server.url, device: second.device, username: 'dora' });
     const verified = await fresh.authenticate();
@@ -148,13 +156,21 @@ describe('keybench client', () => {
     const stranger = await fx.key();
     await new U2fClient({ server: server.url, device: owner.device, username: 'erin' }).register();
 
-    const error = await failure(new U2fClient({ server: server.url, device: stranger.device, username: 'erin' }).authenticate());
+    const error = await failure(
+      new U2fClient({
+        server: server.url,
+        device: stranger.device,
+        username: 'erin',
+      }).authenticate(),
+    );
 
     expect(error).toMatchObject({ step: 'authenticate', code: 'DEVICE_INELIGIBLE' });
   });
 
   it('refuses a server that is not an http(s) URL', () => {
-    expect(() => new U2fClient({ server: 'ftp://x', device: undefined as never })).toThrow(TypeError);
+    expect(() => new U2fClient({ server: 'ftp://x', device: undefined as never })).toThrow(
+      TypeError,
+    );
     expect(() => new U2fClient({ server: 'nope', device: undefined as never })).toThrow(TypeError);
   });
 });

@@ -28,7 +28,7 @@ describe('conformance catches every fault the virtual key can inject', () => {
     });
   }
 
-  it('the same cases pass without the fault (so the failures are the fault\'s doing)', async () => {
+  it("the same cases pass without the fault (so the failures are the fault's doing)", async () => {
     const ids = [...new Set(FAULT_EXPECTATIONS.flatMap((entry) => entry.mustFail))];
     const report = await runConformance('virtual', { ids });
     expect(report.results.filter((r) => r.status !== 'pass')).toEqual([]);

@@ -19,7 +19,9 @@ describe('conformance catalogue', () => {
   });
 
   it('includes the cases no public suite covers (§3)', () => {
-    const uncovered = CATALOGUE.filter((test) => test.source.includes('uncovered')).map((t) => t.id);
+    const uncovered = CATALOGUE.filter((test) => test.source.includes('uncovered')).map(
+      (t) => t.id,
+    );
     for (const id of ['FR-14', 'FR-15', 'CH-12', 'CT-04', 'AU-11', 'AU-12', 'TM-08']) {
       expect(uncovered).toContain(id);
     }
@@ -29,7 +31,13 @@ describe('conformance catalogue', () => {
     expect(selectCases({ profile: 'google' }).map((t) => t.id)).toContain('CMD-06');
     expect(selectCases({ profile: 'google' }).map((t) => t.id)).not.toContain('CMD-07');
     expect(selectCases({ profile: 'fido' }).map((t) => t.id)).toContain('CMD-07');
-    expect(selectCases({ grep: 'ping' }).every((t) => JSON.stringify(t).toLowerCase().includes('ping') || t.title.toLowerCase().includes('ping'))).toBe(true);
+    expect(
+      selectCases({ grep: 'ping' }).every(
+        (t) =>
+          JSON.stringify(t).toLowerCase().includes('ping') ||
+          t.title.toLowerCase().includes('ping'),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -38,8 +46,19 @@ describe('conformance against the in-process virtual key', () => {
   const slow = new Set(['CMD-05', 'TM-05']);
 
   // The other profiles differ from spec only in the §1.11 cases.
-  const profileCases = new Set(['CH-04', 'CH-07', 'CMD-06', 'CMD-07', 'AP-01', 'AP-02', 'AP-03',
-    'AP-04', 'AU-06', 'AU-07', 'TM-03']);
+  const profileCases = new Set([
+    'CH-04',
+    'CH-07',
+    'CMD-06',
+    'CMD-07',
+    'AP-01',
+    'AP-02',
+    'AP-03',
+    'AP-04',
+    'AU-06',
+    'AU-07',
+    'TM-03',
+  ]);
 
   for (const profile of PROFILE_NAMES) {
     it(`passes every case it runs under profile ${profile}`, async () => {
@@ -66,7 +85,9 @@ describe('conformance against the in-process virtual key', () => {
     expect(result?.status).toBe('fail');
     expect(result?.expected).toContain('6700');
     expect(result?.actual).toMatch(/9000|6985|6a80|6d00/);
-    expect(result?.frames?.some((f) => f.direction === 'out' && /^[0-9a-f]{128}$/.test(f.hex))).toBe(true);
+    expect(
+      result?.frames?.some((f) => f.direction === 'out' && /^[0-9a-f]{128}$/.test(f.hex)),
+    ).toBe(true);
     expect(consoleReport(report)).toContain('expected:');
   });
 

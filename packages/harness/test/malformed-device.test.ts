@@ -31,7 +31,8 @@ interface Script {
 }
 
 const SW_OK = [0x90, 0x00];
-const bytes = (...parts: ArrayLike<number>[]) => Uint8Array.from(parts.flatMap((p) => [...Array.from(p)]));
+const bytes = (...parts: ArrayLike<number>[]) =>
+  Uint8Array.from(parts.flatMap((p) => [...Array.from(p)]));
 
 function report(cid: Uint8Array, head: number[], body: Uint8Array): Uint8Array {
   const out = new Uint8Array(64);
@@ -51,24 +52,56 @@ function frames(cid: Uint8Array, cmd: number, payload: Uint8Array, bcnt = payloa
 }
 
 const SCRIPTS: Script[] = [
-  { name: 'VERSION answered with one byte', ins: U2F.VERSION, rewrite: () => ({ payload: bytes([0x90]) }) },
-  { name: 'VERSION answered with nothing', ins: U2F.VERSION, rewrite: () => ({ payload: bytes() }) },
-  { name: 'VERSION answered as a PING', ins: U2F.VERSION, rewrite: (p) => ({ payload: p, cmd: CTAPHID.PING }) },
-  { name: 'REGISTER answered with 100 random bytes and 9000', ins: U2F.REGISTER,
-    rewrite: () => ({ payload: bytes(globalThis.crypto.getRandomValues(new Uint8Array(100)), SW_OK) }) },
-  { name: 'REGISTER answered with half its data and 9000', ins: U2F.REGISTER,
-    rewrite: (p) => ({ payload: bytes(p.subarray(0, (p.length - 2) >> 1), SW_OK) }) },
-  { name: 'REGISTER announcing 7609 bytes and sending one report', ins: U2F.REGISTER,
-    rewrite: (p) => ({ reports: frames(CID, CTAPHID.MSG, p, 7609).slice(0, 1) }) },
-  { name: 'REGISTER continuations out of order', ins: U2F.REGISTER,
+  {
+    name: 'VERSION answered with one byte',
+    ins: U2F.VERSION,
+    rewrite: () => ({ payload: bytes([0x90]) }),
+  },
+  {
+    name: 'VERSION answered with nothing',
+    ins: U2F.VERSION,
+    rewrite: () => ({ payload: bytes() }),
+  },
+  {
+    name: 'VERSION answered as a PING',
+    ins: U2F.VERSION,
+    rewrite: (p) => ({ payload: p, cmd: CTAPHID.PING }),
+  },
+  {
+    name: 'REGISTER answered with 100 random bytes and 9000',
+    ins: U2F.REGISTER,
+    rewrite: () => ({
+      payload: bytes(globalThis.crypto.getRandomValues(new Uint8Array(100)), SW_OK),
+    }),
+  },
+  {
+    name: 'REGISTER answered with half its data and 9000',
+    ins: U2F.REGISTER,
+    rewrite: (p) => ({ payload: bytes(p.subarray(0, (p.length - 2) >> 1), SW_OK) }),
+  },
+  {
+    name: 'REGISTER announcing 7609 bytes and sending one report',
+    ins: U2F.REGISTER,
+    rewrite: (p) => ({ reports: frames(CID, CTAPHID.MSG, p, 7609).slice(0, 1) }),
+  },
+  {
+    name: 'REGISTER continuations out of order',
+    ins: U2F.REGISTER,
     rewrite: (p) => {
       const reports = frames(CID, CTAPHID.MSG, p);
       return { reports: [reports[0]!, ...reports.slice(1).reverse()] };
-    } },
-  { name: 'AUTHENTICATE answered with 3 bytes and 9000', ins: U2F.AUTHENTICATE,
-    rewrite: (p) => (p.length > 2 ? { payload: bytes([0x01, 0x00, 0x00], SW_OK) } : { payload: p }) },
-  { name: 'AUTHENTICATE answered with a CTAPHID ERROR 0x7F', ins: U2F.AUTHENTICATE,
-    rewrite: () => ({ payload: bytes([0x7f]), cmd: CTAPHID.ERROR }) },
+    },
+  },
+  {
+    name: 'AUTHENTICATE answered with 3 bytes and 9000',
+    ins: U2F.AUTHENTICATE,
+    rewrite: (p) => (p.length > 2 ? { payload: bytes([0x01, 0x00, 0x00], SW_OK) } : { payload: p }),
+  },
+  {
+    name: 'AUTHENTICATE answered with a CTAPHID ERROR 0x7F',
+    ins: U2F.AUTHENTICATE,
+    rewrite: () => ({ payload: bytes([0x7f]), cmd: CTAPHID.ERROR }),
+  },
 ];
 
 /** The cid the current reply goes out on (set per reply). */
@@ -83,7 +116,8 @@ async function scriptedKey(script: Script): Promise<{ port: number; close(): Pro
 
   socket.on('message', (request: Buffer, peer: RemoteInfo) => {
     const cidHex = request.subarray(0, 4).toString('hex');
-    if ((request[4]! & 0x80) !== 0 && request[4] === CTAPHID.MSG) pendingIns.set(cidHex, request[8]!);
+    if ((request[4]! & 0x80) !== 0 && request[4] === CTAPHID.MSG)
+      pendingIns.set(cidHex, request[8]!);
 
     key.handleReport(new Uint8Array(request), (answer) => {
       const send = (out: Uint8Array) => socket.send(out, peer.port, peer.address);
@@ -96,7 +130,11 @@ async function scriptedKey(script: Script): Promise<{ port: number; close(): Pro
       }
       if (isInit) {
         if (answer[4] !== CTAPHID.MSG) return void send(answer); // keepalive
-        replies.set(id, { cmd: answer[4]!, bcnt: (answer[5]! << 8) | answer[6]!, data: [...answer.subarray(7)] });
+        replies.set(id, {
+          cmd: answer[4]!,
+          bcnt: (answer[5]! << 8) | answer[6]!,
+          data: [...answer.subarray(7)],
+        });
       } else {
         replies.get(id)?.data.push(...answer.subarray(5));
       }
@@ -108,9 +146,10 @@ async function scriptedKey(script: Script): Promise<{ port: number; close(): Pro
       CID = Uint8Array.from(cid);
       const rewritten = script.rewrite(Uint8Array.from(reply.data.slice(0, reply.bcnt)));
       if (rewritten === 'silent') return;
-      const out = 'reports' in rewritten
-        ? rewritten.reports
-        : frames(CID, rewritten.cmd ?? reply.cmd, rewritten.payload);
+      const out =
+        'reports' in rewritten
+          ? rewritten.reports
+          : frames(CID, rewritten.cmd ?? reply.cmd, rewritten.payload);
       for (const r of out) send(r);
     });
   });
@@ -124,7 +163,8 @@ async function scriptedKey(script: Script): Promise<{ port: number; close(): Pro
   };
 }
 
-const STEP = /^(version|register|verify registration|authenticate|verify authentication)(: | with )/;
+const STEP =
+  /^(version|register|verify registration|authenticate|verify authentication)(: | with )/;
 
 let dir: string;
 let store: HistoryStore;
@@ -144,13 +184,19 @@ describe.each(SCRIPTS)('a key whose $name', (script) => {
       const opened = await openDevice(parseDeviceSpec(`udp:127.0.0.1:${fake.port}`));
       let error: unknown;
       try {
-        await runExchange(opened, { appId: 'https://keybench.example', origin: 'https://keybench.example', timeoutMs: 1500 });
+        await runExchange(opened, {
+          appId: 'https://keybench.example',
+          origin: 'https://keybench.example',
+          timeoutMs: 1500,
+        });
       } catch (caught) {
         error = caught;
       } finally {
         await opened.close();
       }
-      expect(error instanceof ExchangeFailure || error instanceof DeviceError, String(error)).toBe(true);
+      expect(error instanceof ExchangeFailure || error instanceof DeviceError, String(error)).toBe(
+        true,
+      );
       expect((error as Error).message).toMatch(STEP);
     } finally {
       await fake.close();
@@ -163,8 +209,11 @@ describe.each(SCRIPTS)('a key whose $name', (script) => {
       const runId = store.startRun({ command: 'counters' });
       const spec = parseDeviceSpec(`udp:127.0.0.1:${fake.port}`);
       const outcome = await runCountersOnDevice(spec, store, runId, {
-        rounds: 2, credentials: 1, appId: 'https://keybench.example/c',
-        origin: 'https://keybench.example', timeoutMs: 1500,
+        rounds: 2,
+        credentials: 1,
+        appId: 'https://keybench.example/c',
+        origin: 'https://keybench.example',
+        timeoutMs: 1500,
       });
       expect([1, 2]).toContain(outcome.exitCode);
       expect(outcome.error ?? outcome.findings.map((f) => f.message).join('; ')).toMatch(
@@ -175,20 +224,28 @@ describe.each(SCRIPTS)('a key whose $name', (script) => {
     }
   });
 
-  it('conformance: a report with the failure explained, no exception', { timeout: 20_000 }, async () => {
-    const fake = await scriptedKey(script);
-    try {
-      const grep = { [U2F.VERSION]: 'AP-01', [U2F.REGISTER]: 'RG-02', [U2F.AUTHENTICATE]: 'AU-01' }[script.ins]!;
-      const report = await runConformance(`udp:127.0.0.1:${fake.port}`, { grep, bail: true });
-      expect(['failed', 'unusable']).toContain(report.status);
-      const failed = report.results.filter((r) => r.status === 'fail');
-      expect(failed.length).toBeGreaterThan(0);
-      for (const result of failed) {
-        expect(result.expected).toEqual(expect.any(String));
-        expect(result.actual).toEqual(expect.any(String));
+  it(
+    'conformance: a report with the failure explained, no exception',
+    { timeout: 20_000 },
+    async () => {
+      const fake = await scriptedKey(script);
+      try {
+        const grep = {
+          [U2F.VERSION]: 'AP-01',
+          [U2F.REGISTER]: 'RG-02',
+          [U2F.AUTHENTICATE]: 'AU-01',
+        }[script.ins]!;
+        const report = await runConformance(`udp:127.0.0.1:${fake.port}`, { grep, bail: true });
+        expect(['failed', 'unusable']).toContain(report.status);
+        const failed = report.results.filter((r) => r.status === 'fail');
+        expect(failed.length).toBeGreaterThan(0);
+        for (const result of failed) {
+          expect(result.expected).toEqual(expect.any(String));
+          expect(result.actual).toEqual(expect.any(String));
+        }
+      } finally {
+        await fake.close();
       }
-    } finally {
-      await fake.close();
-    }
-  });
+    },
+  );
 });

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { buildClientData, CLIENT_DATA_TYP, sha256, websafe } from '../src/client-data.js';
 import { openDevice, type OpenedDevice } from '../src/open-device.js';
 import type { RequestLogEntry } from '../src/server/app.js';
-import { startU2fServer, type RunningU2fServer, type U2fServerOptions } from '../src/server/server.js';
+import {
+  startU2fServer,
+  type RunningU2fServer,
+  type U2fServerOptions,
+} from '../src/server/server.js';
 
 /** Shared by the server and client tests: servers, keys and temp dirs, all cleaned up. */
 export class Fixtures {
@@ -57,7 +61,8 @@ export async function raw(
   init: { method?: string; body?: string; type?: string } = {},
 ): Promise<RawAnswer> {
   const headers: Record<string, string> = {};
-  if (init.body !== undefined) headers['content-type'] = init.type ?? 'application/x-www-form-urlencoded';
+  if (init.body !== undefined)
+    headers['content-type'] = init.type ?? 'application/x-www-form-urlencoded';
   const response = await fetch(url, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers,
@@ -79,7 +84,11 @@ export async function registerResponse(
   request: { appId: string; registerRequests: { challenge: string }[] },
   origin = new URL(request.appId).origin,
 ) {
-  const clientData = buildClientData(CLIENT_DATA_TYP.REGISTER, request.registerRequests[0]!.challenge, origin);
+  const clientData = buildClientData(
+    CLIENT_DATA_TYP.REGISTER,
+    request.registerRequests[0]!.challenge,
+    origin,
+  );
   const registrationData = await key.device.register(sha256(clientData), sha256(request.appId));
   const keyHandleLength = registrationData[66]!;
   return {

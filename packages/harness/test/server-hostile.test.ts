@@ -22,8 +22,15 @@ interface Answer {
   body: string;
 }
 
-function fakeRequest(method: string, url: string, headers: Record<string, string>, body: Uint8Array) {
-  const req = Readable.from(body.length > 0 ? [Buffer.from(body)] : []) as unknown as IncomingMessage;
+function fakeRequest(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+) {
+  const req = Readable.from(
+    body.length > 0 ? [Buffer.from(body)] : [],
+  ) as unknown as IncomingMessage;
   Object.assign(req, { method, url, headers });
   return req;
 }
@@ -125,9 +132,23 @@ const mutatedResponse = fc
   });
 
 const paths = fc.oneof(
-  fc.constantFrom('/', '/enroll', '/bind', '/sign', '/verify', '/bind/', '//bind', '/../bind',
-    '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd', '/verify%00', '/%zz', '/bind?%zz',
-    '/sign?username=%ff%fe', '/enroll?username=a&username=b'),
+  fc.constantFrom(
+    '/',
+    '/enroll',
+    '/bind',
+    '/sign',
+    '/verify',
+    '/bind/',
+    '//bind',
+    '/../bind',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/..%2f..%2fetc%2fpasswd',
+    '/verify%00',
+    '/%zz',
+    '/bind?%zz',
+    '/sign?username=%ff%fe',
+    '/enroll?username=a&username=b',
+  ),
   fc.string({ maxLength: 30 }).map((s) => `/${s}`),
 );
 
@@ -147,17 +168,27 @@ describe('keybench serve, in process: random hostile requests', () => {
       fc.asyncProperty(
         fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'P\u00d6ST'),
         paths,
-        fc.constantFrom(undefined, 'application/x-www-form-urlencoded', 'application/json',
-          'text/plain', 'application/json; charset=latin1', 'multipart/form-data', '\u0000'),
+        fc.constantFrom(
+          undefined,
+          'application/x-www-form-urlencoded',
+          'application/json',
+          'text/plain',
+          'application/json; charset=latin1',
+          'multipart/form-data',
+          '\u0000',
+        ),
         bodies,
         async (method, path, type, body) => {
-          const headers: Record<string, string> = type === undefined ? {} : { 'content-type': type };
+          const headers: Record<string, string> =
+            type === undefined ? {} : { 'content-type': type };
           const answer = await send(method, path, headers, body);
           const what = `${method} ${path} ${type} ${Buffer.from(body).toString('hex').slice(0, 80)}`;
           expect(answer.status, what).not.toBe(-1);
           if (answer.status === 200) {
             expect(['GET', 'HEAD', 'POST'], what).toContain(method);
-            expect(['/', '/enroll', '/sign'], what).toContain(new URL(path, 'http://x').pathname.replace(/\/+$/, '') || '/');
+            expect(['/', '/enroll', '/sign'], what).toContain(
+              new URL(path, 'http://x').pathname.replace(/\/+$/, '') || '/',
+            );
           } else {
             if (method !== 'HEAD') expectClientError(answer, what);
             else expect(answer.status).toBeLessThan(500);
@@ -189,8 +220,12 @@ describe('keybench serve, in process: random hostile requests', () => {
     const answers = [
       await send('GET', `/enroll?username=${long}`, {}, new Uint8Array()),
       await send('POST', '/enroll', {}, Buffer.from(`username=${long}`)),
-      await send('POST', '/enroll', { 'content-type': 'application/json' },
-        Buffer.from(JSON.stringify({ username: long }))),
+      await send(
+        'POST',
+        '/enroll',
+        { 'content-type': 'application/json' },
+        Buffer.from(JSON.stringify({ username: long })),
+      ),
     ];
     for (const answer of answers) {
       expectClientError(answer, 'long username');
@@ -206,8 +241,13 @@ describe('keybench serve, in process: random hostile requests', () => {
   });
 
   it('path traversal finds no file: 404 JSON', async () => {
-    for (const path of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd',
-      '/static/../../../etc/passwd', '/bind/../../etc/passwd']) {
+    for (const path of [
+      '/../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/..%2f..%2fetc%2fpasswd',
+      '/static/../../../etc/passwd',
+      '/bind/../../etc/passwd',
+    ]) {
       const answer = await send('GET', path, {}, new Uint8Array());
       expectClientError(answer, path);
       expect(answer.status, path).toBe(404);

@@ -52,7 +52,9 @@ describe('ServerStore', () => {
     const s = store();
     s.addRegistration('ann', registration('kh1'), '');
 
-    expect(() => s.addRegistration('bob', registration('kh1'), '')).toThrow(DuplicateKeyHandleError);
+    expect(() => s.addRegistration('bob', registration('kh1'), '')).toThrow(
+      DuplicateKeyHandleError,
+    );
     expect(s.keysOf('bob', APP_ID)).toEqual([]);
     expect(s.keysOf('ann', APP_ID)).toHaveLength(1);
   });
@@ -79,7 +81,9 @@ describe('ServerStore', () => {
     s.addRegistration('ann', registration('kh1'), '');
 
     expect(() =>
-      s.authenticate('ann', APP_ID, () => ({ registration: { ...registration('other'), counter: 1 } })),
+      s.authenticate('ann', APP_ID, () => ({
+        registration: { ...registration('other'), counter: 1 },
+      })),
     ).toThrow(/not stored/);
     expect(s.keysOf('ann', APP_ID)[0]!.registration.counter).toBeUndefined();
   });
@@ -145,6 +149,8 @@ describe('PendingRequests', () => {
 
 describe('escapeHtml', () => {
   it('escapes the five HTML-special characters', () => {
-    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
+    );
   });
 });

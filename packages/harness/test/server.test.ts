@@ -37,7 +37,11 @@ async function enrolled(url: string, username = 'user') {
 async function signRequest(url: string, username = 'user') {
   const answer = await raw(`${url}/sign?username=${username}`);
   expect(answer.status, answer.text).toBe(200);
-  return answer.json as { appId: string; challenge: string; registeredKeys: { keyHandle: string }[] };
+  return answer.json as {
+    appId: string;
+    challenge: string;
+    registeredKeys: { keyHandle: string }[];
+  };
 }
 
 describe('keybench serve: the flow', () => {
@@ -48,9 +52,18 @@ describe('keybench serve: the flow', () => {
     const result = await runClient({ server: server.url, device: key.device, username: 'alice' });
 
     expect(result.appId).toBe(`http://localhost:${server.port}`);
-    expect(result.verified).toEqual({ keyHandle: result.registeredKeyHandle, touch: 1, counter: 1 });
+    expect(result.verified).toEqual({
+      keyHandle: result.registeredKeyHandle,
+      touch: 1,
+      counter: 1,
+    });
     expect(result.steps.map((s) => s.step)).toEqual([
-      'enroll', 'register', 'bind', 'sign', 'authenticate', 'verify',
+      'enroll',
+      'register',
+      'bind',
+      'sign',
+      'authenticate',
+      'verify',
     ]);
     const stored = server.store.keysOf('alice', server.appId);
     expect(stored).toHaveLength(1);
@@ -71,7 +84,10 @@ describe('keybench serve: the flow', () => {
     const enroll = await raw(`${server.url}/enroll`);
     expect(enroll.status).toBe(200);
     expect(enroll.headers.get('content-type')).toBe('application/json');
-    const request = enroll.json as { appId: string; registerRequests: { version: string; challenge: string }[] };
+    const request = enroll.json as {
+      appId: string;
+      registerRequests: { version: string; challenge: string }[];
+    };
     expect(request).toEqual({
       appId: `http://localhost:${server.port}`,
       registerRequests: [{ version: 'U2F_V2', challenge: expect.stringMatching(/^[\w-]{43}$/) }],
@@ -92,7 +108,9 @@ describe('keybench serve: the flow', () => {
       challenge: expect.stringMatching(/^[\w-]{43}$/),
       registeredKeys: [{ version: 'U2F_V2', keyHandle, appId: server.appId }],
     });
-    const verify = await raw(`${server.url}/verify`, { body: form(await signResponse(key, sign, keyHandle)) });
+    const verify = await raw(`${server.url}/verify`, {
+      body: form(await signResponse(key, sign, keyHandle)),
+    });
     expect(verify.status, verify.text).toBe(200);
     expect(verify.json).toEqual({ keyHandle, touch: 1, counter: 1 });
   });
@@ -122,7 +140,10 @@ describe('keybench serve: the flow', () => {
 
     const sign2 = await signRequest(server.url, 'bob');
     const verify2 = await raw(`${server.url}/verify`, {
-      body: JSON.stringify({ username: 'bob', data: JSON.stringify(await signResponse(key, sign2, keyHandle)) }),
+      body: JSON.stringify({
+        username: 'bob',
+        data: JSON.stringify(await signResponse(key, sign2, keyHandle)),
+      }),
       type: 'application/json',
     });
     expect(verify2.json).toEqual({ keyHandle, touch: 1, counter: 2 });
@@ -153,19 +174,33 @@ describe('keybench serve: the flow', () => {
     });
 
     expect(result.verified.counter).toBe(1);
-    expect(server.facets).toEqual([`http://localhost:${server.port}`, `http://127.0.0.1:${server.port}`]);
+    expect(server.facets).toEqual([
+      `http://localhost:${server.port}`,
+      `http://127.0.0.1:${server.port}`,
+    ]);
   });
 
   it('uses --app-id and --facet when given, and refuses other origins', async () => {
-    const server = await fx.server({ appId: 'https://bench.example/app', facets: ['https://login.bench.example'] });
+    const server = await fx.server({
+      appId: 'https://bench.example/app',
+      facets: ['https://login.bench.example'],
+    });
     const key = await fx.key();
 
-    const ok = await runClient({ server: server.url, device: key.device, origin: 'https://login.bench.example' });
+    const ok = await runClient({
+      server: server.url,
+      device: key.device,
+      origin: 'https://login.bench.example',
+    });
     expect(ok.appId).toBe('https://bench.example/app');
     expect(server.facets).toEqual(['https://bench.example', 'https://login.bench.example']);
 
     await expect(
-      runClient({ server: server.url, device: key.device, origin: `http://localhost:${server.port}` }),
+      runClient({
+        server: server.url,
+        device: key.device,
+        origin: `http://localhost:${server.port}`,
+      }),
     ).rejects.toMatchObject({ step: 'bind', code: 'ORIGIN_NOT_ALLOWED' });
   });
 });
@@ -203,7 +238,11 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
     const answer = await raw(`${server.url}/bind`);
     expectRejected(answer, 405, 'METHOD_NOT_ALLOWED');
     expect(answer.headers.get('allow')).toBe('POST');
-    expectRejected(await raw(`${server.url}/enroll`, { method: 'DELETE' }), 405, 'METHOD_NOT_ALLOWED');
+    expectRejected(
+      await raw(`${server.url}/enroll`, { method: 'DELETE' }),
+      405,
+      'METHOD_NOT_ALLOWED',
+    );
   });
 
   it('missing data: 400 MISSING_DATA', async () => {
@@ -217,23 +256,47 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
     const server = await fx.server();
     await enrolled(server.url);
 
-    expectRejected(await raw(`${server.url}/bind`, { body: 'data={"registrationData":' }), 400, 'BAD_JSON');
-    expectRejected(await raw(`${server.url}/bind`, { body: 'data=[1,2]' }), 400, 'BAD_RESPONSE');
-    expectRejected(await raw(`${server.url}/bind`, { body: form({ clientData: 'x' }) }), 400, 'BAD_RESPONSE');
     expectRejected(
-      await raw(`${server.url}/bind`, { body: form({ registrationData: 'AA', clientData: '!!', version: 'U2F_V2' }) }),
+      await raw(`${server.url}/bind`, { body: 'data={"registrationData":' }),
+      400,
+      'BAD_JSON',
+    );
+    expectRejected(await raw(`${server.url}/bind`, { body: 'data=[1,2]' }), 400, 'BAD_RESPONSE');
+    expectRejected(
+      await raw(`${server.url}/bind`, { body: form({ clientData: 'x' }) }),
+      400,
+      'BAD_RESPONSE',
+    );
+    expectRejected(
+      await raw(`${server.url}/bind`, {
+        body: form({ registrationData: 'AA', clientData: '!!', version: 'U2F_V2' }),
+      }),
       400,
       'BAD_BASE64',
     );
     expectRejected(
-      await raw(`${server.url}/verify`, { body: form({ keyHandle: 'AA', signatureData: 'AA', clientData: 'e30' }) }),
+      await raw(`${server.url}/verify`, {
+        body: form({ keyHandle: 'AA', signatureData: 'AA', clientData: 'e30' }),
+      }),
       400,
       'UNKNOWN_KEY_HANDLE',
     );
-    expectRejected(await raw(`${server.url}/bind`, { body: '{"data":', type: 'application/json' }), 400, 'BAD_BODY');
-    expectRejected(await raw(`${server.url}/bind`, { body: 'data=x', type: 'text/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectRejected(
+      await raw(`${server.url}/bind`, { body: '{"data":', type: 'application/json' }),
+      400,
+      'BAD_BODY',
+    );
+    expectRejected(
+      await raw(`${server.url}/bind`, { body: 'data=x', type: 'text/xml' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     expectRejected(await raw(`${server.url}/enroll?username=a%00b`), 400, 'BAD_USERNAME');
-    expectRejected(await raw(`${server.url}/enroll?username=${'u'.repeat(65)}`), 400, 'BAD_USERNAME');
+    expectRejected(
+      await raw(`${server.url}/enroll?username=${'u'.repeat(65)}`),
+      400,
+      'BAD_USERNAME',
+    );
   });
 
   it('a browser error code: 400 CLIENT_ERROR', async () => {
@@ -254,7 +317,11 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
     const forged = { ...request, registerRequests: [{ challenge: 'A'.repeat(43) }] };
     const wrong = await registerResponse(key, forged);
 
-    expectRejected(await raw(`${server.url}/bind`, { body: form(wrong.response) }), 400, 'CHALLENGE_UNKNOWN');
+    expectRejected(
+      await raw(`${server.url}/bind`, { body: form(wrong.response) }),
+      400,
+      'CHALLENGE_UNKNOWN',
+    );
     expect(server.store.keysOf('user', server.appId)).toHaveLength(0);
 
     const right = await registerResponse(key, request);
@@ -270,7 +337,11 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
     };
     const { response } = await registerResponse(key, request);
 
-    expectRejected(await raw(`${server.url}/bind`, { body: form(response, 'mallory') }), 400, 'CHALLENGE_UNKNOWN');
+    expectRejected(
+      await raw(`${server.url}/bind`, { body: form(response, 'mallory') }),
+      400,
+      'CHALLENGE_UNKNOWN',
+    );
     expect(server.store.keysOf('mallory', server.appId)).toHaveLength(0);
   });
 
@@ -284,7 +355,11 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
     const { response } = await registerResponse(key, request);
 
     expect((await raw(`${server.url}/bind`, { body: form(response) })).status).toBe(200);
-    expectRejected(await raw(`${server.url}/bind`, { body: form(response) }), 400, 'CHALLENGE_UNKNOWN');
+    expectRejected(
+      await raw(`${server.url}/bind`, { body: form(response) }),
+      400,
+      'CHALLENGE_UNKNOWN',
+    );
     expect(server.store.keysOf('user', server.appId)).toHaveLength(1);
   });
 
@@ -293,9 +368,15 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
     const { key, keyHandle } = await enrolled(server.url);
     const signed = await signResponse(key, await signRequest(server.url), keyHandle);
 
-    expect((await raw(`${server.url}/verify`, { body: form(signed) })).json).toMatchObject({ counter: 1 });
+    expect((await raw(`${server.url}/verify`, { body: form(signed) })).json).toMatchObject({
+      counter: 1,
+    });
     await signRequest(server.url);
-    expectRejected(await raw(`${server.url}/verify`, { body: form(signed) }), 400, 'CHALLENGE_UNKNOWN');
+    expectRejected(
+      await raw(`${server.url}/verify`, { body: form(signed) }),
+      400,
+      'CHALLENGE_UNKNOWN',
+    );
     expect(server.store.keysOf('user', server.appId)[0]!.registration.counter).toBe(1);
   });
 
@@ -306,7 +387,11 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
 
     await new Promise((resolve) => setTimeout(resolve, 120));
 
-    expectRejected(await raw(`${server.url}/verify`, { body: form(signed) }), 400, 'CHALLENGE_UNKNOWN');
+    expectRejected(
+      await raw(`${server.url}/verify`, { body: form(signed) }),
+      400,
+      'CHALLENGE_UNKNOWN',
+    );
     expect(server.store.keysOf('user', server.appId)[0]!.registration.counter).toBeUndefined();
   });
 
@@ -321,7 +406,9 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
     const { keyHandle: foreign } = await registerResponse(other, otherRequest);
     const sign = await signRequest(server.url);
 
-    const answer = await raw(`${server.url}/verify`, { body: form(await signResponse(other, sign, foreign)) });
+    const answer = await raw(`${server.url}/verify`, {
+      body: form(await signResponse(other, sign, foreign)),
+    });
 
     expectRejected(answer, 400, 'UNKNOWN_KEY_HANDLE');
   });
@@ -350,7 +437,11 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
     const server = await fx.server({ bodyLimit: 4096 });
     await raw(`${server.url}/enroll`);
 
-    expectRejected(await raw(`${server.url}/bind`, { body: `data=${'A'.repeat(5000)}` }), 413, 'BODY_TOO_LARGE');
+    expectRejected(
+      await raw(`${server.url}/bind`, { body: `data=${'A'.repeat(5000)}` }),
+      413,
+      'BODY_TOO_LARGE',
+    );
 
     const chunks = (async function* () {
       for (let i = 0; i < 8; i++) yield new TextEncoder().encode('A'.repeat(1024));
@@ -369,7 +460,17 @@ describe('keybench serve: bad input gets a 4xx with {error, message}', () => {
 
   it('no client input produced a 5xx', async () => {
     const server = await fx.server();
-    const bodies = ['', 'data=', 'data=null', 'data=1', 'data="x"', 'data={}', 'data=%zz', '&&&', 'data=[]'];
+    const bodies = [
+      '',
+      'data=',
+      'data=null',
+      'data=1',
+      'data="x"',
+      'data={}',
+      'data=%zz',
+      '&&&',
+      'data=[]',
+    ];
     for (const path of ['/bind', '/verify']) {
       for (const body of bodies) {
         const answer = await raw(`${server.url}${path}`, { body });
@@ -440,7 +541,11 @@ describe('keybench serve: persistence', () => {
 
     const second = await fx.server({ db, appId: 'http://localhost:8081' });
     const { response } = await registerResponse(key, request);
-    expectRejected(await raw(`${second.url}/bind`, { body: form(response) }), 400, 'CHALLENGE_UNKNOWN');
+    expectRejected(
+      await raw(`${second.url}/bind`, { body: form(response) }),
+      400,
+      'CHALLENGE_UNKNOWN',
+    );
     expect(second.store.keysOf('user', second.appId)).toHaveLength(0);
   });
 });

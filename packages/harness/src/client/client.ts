@@ -110,18 +110,27 @@ export class U2fClient {
     const { appId, challenge } = await this.step('enroll', async () => {
       const call = await this.get('enroll');
       const answer = readEnrollAnswer(call.body);
-      return { ...answer, status: call.status,
-        detail: `appId ${answer.appId}, challenge ${short(answer.challenge)}` };
+      return {
+        ...answer,
+        status: call.status,
+        detail: `appId ${answer.appId}, challenge ${short(answer.challenge)}`,
+      };
     });
     const origin = this.useAppId(appId);
 
     const clientData = buildClientData(CLIENT_DATA_TYP.REGISTER, challenge, origin);
     const { registrationData, keyHandle } = await this.step('register', async () => {
-      const bytes = await this.options.device.register(sha256(clientData), sha256(appId),
-        this.touch('register'));
+      const bytes = await this.options.device.register(
+        sha256(clientData),
+        sha256(appId),
+        this.touch('register'),
+      );
       const handle = websafe(parseRegistrationData(bytes).keyHandle);
-      return { registrationData: bytes, keyHandle: handle,
-        detail: `${bytes.length} bytes, key handle ${short(handle)}` };
+      return {
+        registrationData: bytes,
+        keyHandle: handle,
+        detail: `${bytes.length} bytes, key handle ${short(handle)}`,
+      };
     });
 
     const response = {
@@ -150,16 +159,24 @@ export class U2fClient {
     const { appId, challenge, candidates } = await this.step('sign', async () => {
       const call = await this.get('sign');
       const answer = readSignAnswer(call.body);
-      return { ...answer, status: call.status, detail: `challenge ${short(answer.challenge)}, ` +
-        `${answer.candidates.length} key(s) offered` };
+      return {
+        ...answer,
+        status: call.status,
+        detail:
+          `challenge ${short(answer.challenge)}, ` + `${answer.candidates.length} key(s) offered`,
+      };
     });
     const origin = this.useAppId(appId);
 
     const clientData = buildClientData(CLIENT_DATA_TYP.SIGN, challenge, origin);
     const { candidate, signatureData } = await this.step('authenticate', async () => {
       const signed = await this.signWithAny(candidates, clientData);
-      return { ...signed, detail: `key handle ${short(signed.candidate.keyHandle)}, ` +
-        `${signed.signatureData.length} bytes of signature data` };
+      return {
+        ...signed,
+        detail:
+          `key handle ${short(signed.candidate.keyHandle)}, ` +
+          `${signed.signatureData.length} bytes of signature data`,
+      };
     });
 
     const response = {
@@ -170,8 +187,11 @@ export class U2fClient {
     return this.step('verify', async () => {
       const call = await this.post('verify', response);
       const answer = readVerifyAnswer(call.body, candidate.keyHandle);
-      return { ...answer, status: call.status,
-        detail: `touch ${answer.touch}, counter ${answer.counter}` };
+      return {
+        ...answer,
+        status: call.status,
+        detail: `touch ${answer.touch}, counter ${answer.counter}`,
+      };
     }).then(({ keyHandle, touch, counter }) => ({ keyHandle, touch, counter }));
   }
 
@@ -226,24 +246,32 @@ export class U2fClient {
    * own; a key answering 6A80 or 6700 does not hold that handle.
    */
   private async signWithAny(candidates: SignCandidate[], clientData: string) {
-    const ordered = [...candidates].sort((a, b) =>
-      Number(b.keyHandle === this.keyHandle) - Number(a.keyHandle === this.keyHandle));
+    const ordered = [...candidates].sort(
+      (a, b) => Number(b.keyHandle === this.keyHandle) - Number(a.keyHandle === this.keyHandle),
+    );
     const challengeParam = sha256(clientData);
 
     for (const candidate of ordered) {
       const handle = decodeHandle(candidate.keyHandle);
       if (handle === undefined) continue;
       try {
-        const signatureData = await this.options.device.authenticate(challengeParam,
-          sha256(candidate.appId), handle, this.touch('authenticate'));
+        const signatureData = await this.options.device.authenticate(
+          challengeParam,
+          sha256(candidate.appId),
+          handle,
+          this.touch('authenticate'),
+        );
         return { candidate, signatureData };
       } catch (error) {
         if (error instanceof ApduError && NOT_THIS_KEY.has(error.sw)) continue;
         throw error;
       }
     }
-    throw new ExchangeFailure('authenticate', 'DEVICE_INELIGIBLE',
-      `the key holds none of the ${candidates.length} key handle(s) the server offered`);
+    throw new ExchangeFailure(
+      'authenticate',
+      'DEVICE_INELIGIBLE',
+      `the key holds none of the ${candidates.length} key handle(s) the server offered`,
+    );
   }
 }
 

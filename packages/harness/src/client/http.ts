@@ -93,9 +93,10 @@ export async function callServer(
     }
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     const reason = cause instanceof Error ? cause.message : String(cause);
-    const what = error instanceof Error && error.name === 'TimeoutError'
-      ? `no answer within ${timeoutMs} ms`
-      : reason;
+    const what =
+      error instanceof Error && error.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : reason;
     throw new DeviceError(`${step}: server ${url.origin} unreachable: ${what}`, { cause: error });
   }
 

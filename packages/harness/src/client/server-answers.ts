@@ -62,8 +62,10 @@ export function readEnrollAnswer(body: unknown): EnrollAnswer {
     : [];
   const v2 = entries.find((entry) => (entry['version'] ?? 'U2F_V2') === 'U2F_V2');
   if (v2 === undefined) {
-    throw bad('enroll', `register request.registerRequests: expected a U2F_V2 entry, got ${
-      shown(list)}`);
+    throw bad(
+      'enroll',
+      `register request.registerRequests: expected a U2F_V2 entry, got ${shown(list)}`,
+    );
   }
   return { appId, challenge: text(v2, 'challenge', 'enroll', 'registerRequests[]') };
 }
@@ -98,8 +100,10 @@ export function readVerifyAnswer(body: unknown, keyHandle: string): VerifyAnswer
   const answer = record(body, 'verify', 'verify answer');
   const { counter, touch } = answer;
   if (typeof counter !== 'number' || typeof touch !== 'number') {
-    throw bad('verify', `verify answer: expected {"keyHandle", "touch", "counter"}, got ${
-      shown(answer)}`);
+    throw bad(
+      'verify',
+      `verify answer: expected {"keyHandle", "touch", "counter"}, got ${shown(answer)}`,
+    );
   }
   const echoed = answer['keyHandle'];
   return { keyHandle: typeof echoed === 'string' ? echoed : keyHandle, touch, counter };

@@ -109,22 +109,34 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
     yargs
       .option('device', {
         alias: 'd',
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         default: 'virtual',
         describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid, hid:PATH, all, or a comma list',
       })
       .option('app-id', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         default: 'https://keybench.example',
         describe: 'U2F appId',
       })
       .option('origin', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: "clientData origin (default: the appId's origin)",
       })
-      .option('timeout', { type: 'number', requiresArg: true, default: 30_000, describe: 'ms to wait for a touch' })
+      .option('timeout', {
+        type: 'number',
+        requiresArg: true,
+        default: 30_000,
+        describe: 'ms to wait for a touch',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
-      .option('db', { type: 'string', requiresArg: true, describe: 'also record the check in this history file' }),
+      .option('db', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'also record the check in this history file',
+      }),
   handler: async (args) => {
     urlFlag('app-id', args['app-id']);
     integerFlag('timeout', args.timeout, 1, MAX_TIMEOUT_MS);

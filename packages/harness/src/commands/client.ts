@@ -34,22 +34,35 @@ export const clientCommand: CommandModule<object, ClientArgs> = {
   builder: (yargs) =>
     yargs
       .option('server', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         demandOption: true,
         describe: 'base URL of the server, e.g. http://localhost:8081',
       })
       .option('device', {
         alias: 'd',
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         default: 'virtual',
         describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid or hid:PATH',
       })
-      .option('username', { type: 'string', requiresArg: true, default: 'user', describe: 'sent as "username"' })
+      .option('username', {
+        type: 'string',
+        requiresArg: true,
+        default: 'user',
+        describe: 'sent as "username"',
+      })
       .option('origin', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: "clientData origin (default: the origin of the server's appId)",
       })
-      .option('timeout', { type: 'number', requiresArg: true, default: 30_000, describe: 'ms to wait for a touch' })
+      .option('timeout', {
+        type: 'number',
+        requiresArg: true,
+        default: 30_000,
+        describe: 'ms to wait for a touch',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
   handler: async (args) => {
     const out = createOutput({ json: args.json });
@@ -100,8 +113,15 @@ export const clientCommand: CommandModule<object, ClientArgs> = {
       const step = error instanceof ExchangeFailure ? error.step : undefined;
       const code = error instanceof ExchangeFailure ? error.code : undefined;
       if (out.json) {
-        out.emitJson({ ok: false, device: opened.description, server: args.server, step, code,
-          message: error.message, steps });
+        out.emitJson({
+          ok: false,
+          device: opened.description,
+          server: args.server,
+          step,
+          code,
+          message: error.message,
+          steps,
+        });
       } else {
         out.diag(out.style('red', `✘ ${code ? `${code}: ` : ''}${error.message}`));
       }

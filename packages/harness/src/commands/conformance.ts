@@ -119,7 +119,8 @@ export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
     yargs
       .option('device', {
         alias: 'd',
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         default: 'virtual',
         describe: 'virtual, udp:HOST:PORT, hid, hid:PATH, all, or a comma list',
       })
@@ -129,7 +130,8 @@ export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
         describe: 'how the suite reads the points where public suites disagree',
       })
       .option('grep', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: 'only cases whose id, title, layer or source contain TEXT',
       })
       .option('list', { type: 'boolean', default: false, describe: 'list the cases and exit' })
@@ -144,10 +146,15 @@ export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
         default: 'console' as Reporter,
       })
       .option('output', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: 'write the report to FILE (suffixed per device)',
       })
-      .option('db', { type: 'string', requiresArg: true, describe: 'store the results in this history database' }) as never,
+      .option('db', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'store the results in this history database',
+      }) as never,
   handler: async (args) => {
     const out = createOutput({ json: args.reporter === 'json' && args.list });
     if (args.list) return printCaseList(out, args);
@@ -155,9 +162,11 @@ export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
     const specs = await resolveDevices(args.device);
     const several = specs.length > 1;
     if (args.output !== undefined) {
-      for (const spec of specs) checkOutputFile('--output', outputFileFor(args.output, spec.text, several));
+      for (const spec of specs)
+        checkOutputFile('--output', outputFileFor(args.output, spec.text, several));
     }
-    const history = args.db === undefined ? undefined : new ConformanceHistory(args.db, process.argv.slice(2));
+    const history =
+      args.db === undefined ? undefined : new ConformanceHistory(args.db, process.argv.slice(2));
 
     try {
       const progress = progressFor(out, args, several);

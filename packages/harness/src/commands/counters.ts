@@ -27,31 +27,41 @@ export const countersCommand: CommandModule<object, CountersArgs> = {
     yargs
       .option('device', {
         alias: 'd',
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         default: 'virtual',
         describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid, hid:PATH, all, or a comma list',
       })
       .option('rounds', {
-        type: 'number', requiresArg: true,
+        type: 'number',
+        requiresArg: true,
         default: 5,
         describe: 'signature rounds (each credential signs once per round)',
       })
       .option('credentials', {
-        type: 'number', requiresArg: true,
+        type: 'number',
+        requiresArg: true,
         default: 2,
         describe: 'credentials to keep on each key',
       })
       .option('db', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: 'history file (default: $XDG_DATA_HOME/keybench/history.db)',
       })
       .option('appid', {
         alias: 'app-id',
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         default: 'https://keybench.example/counters',
         describe: 'U2F appId of the credentials',
       })
-      .option('timeout', { type: 'number', requiresArg: true, default: 30_000, describe: 'ms to wait for each touch' })
+      .option('timeout', {
+        type: 'number',
+        requiresArg: true,
+        default: 30_000,
+        describe: 'ms to wait for each touch',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
   handler: async (args) => {
     integerFlag('rounds', args.rounds, 1, 100_000);

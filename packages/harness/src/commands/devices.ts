@@ -19,7 +19,9 @@ export const devicesCommand: CommandModule<object, { json: boolean }> = {
     }
     if (devices.length === 0) {
       out.line('No FIDO HID devices found (none with usage page 0xF1D0, usage 1).');
-      out.line('Plug a key in; on Linux, see "Access to keys on Linux" in the README if one is plugged in.');
+      out.line(
+        'Plug a key in; on Linux, see "Access to keys on Linux" in the README if one is plugged in.',
+      );
       return;
     }
     const rows = devices.map((d) => [
@@ -30,6 +32,8 @@ export const devicesCommand: CommandModule<object, { json: boolean }> = {
       d.serialNumber ?? '',
       `0x${hex4(d.usagePage)}/${d.usage}`,
     ]);
-    out.line(table(['device', 'vid:pid', 'manufacturer', 'product', 'serial', 'usage'], rows).join('\n'));
+    out.line(
+      table(['device', 'vid:pid', 'manufacturer', 'product', 'serial', 'usage'], rows).join('\n'),
+    );
   },
 };

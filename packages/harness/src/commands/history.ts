@@ -52,11 +52,13 @@ export const historyCommand: CommandModule<object, HistoryArgs> = {
   builder: (yargs) =>
     yargs
       .option('device', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: 'only this device (number or fingerprint prefix)',
       })
       .option('db', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: 'history file (default: $XDG_DATA_HOME/keybench/history.db)',
       })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),

@@ -20,12 +20,19 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (yargs) =>
     yargs
       .option('db', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: 'history file (default: $XDG_DATA_HOME/keybench/history.db)',
       })
-      .option('html', { type: 'string', requiresArg: true, demandOption: true, describe: 'HTML file to write' })
+      .option('html', {
+        type: 'string',
+        requiresArg: true,
+        demandOption: true,
+        describe: 'HTML file to write',
+      })
       .option('device', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: 'only this device (number or fingerprint prefix)',
       }),
   handler: (args) => {

@@ -53,10 +53,21 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   describe: 'Run the example U2F server (enroll, bind, sign, verify) with SQLite storage',
   builder: (yargs) =>
     yargs
-      .option('host', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'address to bind' })
-      .option('port', { type: 'number', requiresArg: true, default: 8081, describe: 'port (0 picks a free one)' })
+      .option('host', {
+        type: 'string',
+        requiresArg: true,
+        default: '127.0.0.1',
+        describe: 'address to bind',
+      })
+      .option('port', {
+        type: 'number',
+        requiresArg: true,
+        default: 8081,
+        describe: 'port (0 picks a free one)',
+      })
       .option('app-id', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: "U2F appId (default: the server's own origin, http://localhost:PORT)",
       })
       .option('facet', {
@@ -65,7 +76,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         describe: 'allowed clientData origin (repeatable; default localhost and 127.0.0.1)',
       })
       .option('db', {
-        type: 'string', requiresArg: true,
+        type: 'string',
+        requiresArg: true,
         describe: `SQLite file for registrations and counters (default ${defaultServerDbPath()})`,
       })
       .option('counter-policy', {

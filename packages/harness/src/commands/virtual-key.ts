@@ -53,13 +53,27 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
   describe: 'Run a software U2F key over UDP or FIFOs (for tests, demos and server development)',
   builder: (yargs) =>
     yargs
-      .option('udp', { type: 'number', requiresArg: true, describe: 'UDP port to serve on (0 picks a free one)' })
-      .option('host', { type: 'string', requiresArg: true, default: '127.0.0.1', describe: 'address to bind' })
+      .option('udp', {
+        type: 'number',
+        requiresArg: true,
+        describe: 'UDP port to serve on (0 picks a free one)',
+      })
+      .option('host', {
+        type: 'string',
+        requiresArg: true,
+        default: '127.0.0.1',
+        describe: 'address to bind',
+      })
       .option('reply-port', {
-        type: 'number', requiresArg: true,
+        type: 'number',
+        requiresArg: true,
         describe: 'send every reply to HOST:PORT (simulated-firmware convention, e.g. 7112)',
       })
-      .option('state', { type: 'string', requiresArg: true, describe: 'state file (JSON); omitted = in memory' })
+      .option('state', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'state file (JSON); omitted = in memory',
+      })
       .option('presence', {
         choices: PRESENCE_MODES as PresenceMode[],
         default: 'auto' as PresenceMode,
@@ -69,21 +83,37 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
         choices: ['global', 'per-credential'] as const,
         default: 'global' as const,
       })
-      .option('key-handle-length', { type: 'number', requiresArg: true, describe: 'key handle bytes, 1..255' })
+      .option('key-handle-length', {
+        type: 'number',
+        requiresArg: true,
+        describe: 'key handle bytes, 1..255',
+      })
       .option('fault', {
         type: 'string',
         array: true,
         default: [] as string[],
         describe: `inject a fault, NAME[=VALUE], repeatable: ${Object.keys(FAULTS).join(', ')}`,
       })
-      .option('attestation-cert', { type: 'string', requiresArg: true, describe: 'attestation certificate (PEM)' })
-      .option('attestation-key', { type: 'string', requiresArg: true, describe: 'attestation private key (PEM)' })
+      .option('attestation-cert', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'attestation certificate (PEM)',
+      })
+      .option('attestation-key', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'attestation private key (PEM)',
+      })
       .option('profile', {
         choices: Object.keys(PROFILES),
         default: 'spec',
         describe: 'conformance profile for LOCK and never-allocated channels',
       })
-      .option('fifo', { type: 'string', requiresArg: true, describe: 'serve PREFIX+in / PREFIX+out FIFOs' })
+      .option('fifo', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'serve PREFIX+in / PREFIX+out FIFOs',
+      })
       .option('verbose', { type: 'boolean', default: false, describe: 'log every exchange' })
       .check((args) => {
         if (args.udp === undefined && args.fifo === undefined) {
@@ -103,12 +133,13 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
     const faults: FaultSpec[] = args.fault.map((text) => parseFault(text));
     const certFile = args['attestation-cert'];
     const keyFile = args['attestation-key'];
-    const attestation = certFile && keyFile
-      ? {
-        certificatePem: readPem(certFile, 'attestation certificate'),
-        privateKeyPem: readPem(keyFile, 'attestation key'),
-      }
-      : undefined;
+    const attestation =
+      certFile && keyFile
+        ? {
+            certificatePem: readPem(certFile, 'attestation certificate'),
+            privateKeyPem: readPem(keyFile, 'attestation key'),
+          }
+        : undefined;
     const log = args.verbose
       ? (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`)
       : undefined;

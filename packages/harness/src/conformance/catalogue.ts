@@ -36,7 +36,12 @@ export const EXCLUDED: readonly ExcludedCase[] = Object.freeze([
     source: 'FA-HID2 P-9..P-11; TD test_keep_alive',
     reason: 'CTAP2 only',
   },
-  { id: 'TM-07', title: 'KEEPALIVE and CANCEL timing', source: 'FA-HID2 P-9, P-10', reason: 'CTAP2 only' },
+  {
+    id: 'TM-07',
+    title: 'KEEPALIVE and CANCEL timing',
+    source: 'FA-HID2 P-9, P-10',
+    reason: 'CTAP2 only',
+  },
   {
     id: 'AU-10',
     title: 'U2F handles through CTAP2 and back',

@@ -138,7 +138,10 @@ export class TestContext {
   async apdu(bytes: Uint8Array, timeoutMs = 5000): Promise<ApduReply> {
     const reply = await this.channel.transaction(CTAPHID.MSG, bytes, { timeoutMs });
     if (reply.length < 2) {
-      this.fail('a response APDU ending in a status word', `${reply.length} bytes: ${toHex(reply)}`);
+      this.fail(
+        'a response APDU ending in a status word',
+        `${reply.length} bytes: ${toHex(reply)}`,
+      );
     }
     const sw = ((reply[reply.length - 2]! << 8) | reply[reply.length - 1]!) >>> 0;
     return { data: reply.subarray(0, reply.length - 2), sw };
@@ -214,9 +217,14 @@ export class TestContext {
     let data: Uint8Array;
     if (p1 === AUTH_P1.ENFORCE_USER_PRESENCE) {
       await this.presence.touch(what);
-      data = await this.device.authenticate(challengeParam, credential.appParam, credential.keyHandle, {
-        timeoutMs: this.options.touchTimeoutMs,
-      });
+      data = await this.device.authenticate(
+        challengeParam,
+        credential.appParam,
+        credential.keyHandle,
+        {
+          timeoutMs: this.options.touchTimeoutMs,
+        },
+      );
     } else {
       const reply = await this.authenticateOnce(credential, p1, { challengeParam });
       this.expectSw(reply, 0x9000, what);
@@ -236,7 +244,11 @@ export class TestContext {
     const last = this.options.counters.get(key);
     this.options.counters.set(key, counter);
     if (last !== undefined) {
-      this.check(counter > last, `a counter above ${last} (the last one seen for this handle)`, () => `${counter}`);
+      this.check(
+        counter > last,
+        `a counter above ${last} (the last one seen for this handle)`,
+        () => `${counter}`,
+      );
     }
   }
 
@@ -307,7 +319,10 @@ export function checkSignature(
 }
 
 export function describeApdu(reply: ApduReply): string {
-  const data = reply.data.length === 0 ? 'no data' : `${reply.data.length} data bytes ${toHex(reply.data.subarray(0, 16))}${reply.data.length > 16 ? '…' : ''}`;
+  const data =
+    reply.data.length === 0
+      ? 'no data'
+      : `${reply.data.length} data bytes ${toHex(reply.data.subarray(0, 16))}${reply.data.length > 16 ? '…' : ''}`;
   return `${swHex(reply.sw)} (${statusWordText(reply.sw)}), ${data}`;
 }
 

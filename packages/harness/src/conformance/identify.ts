@@ -40,7 +40,9 @@ export async function identifyKey(session: Session): Promise<KeyIdentity> {
     registrationData = reply.data;
   }
 
-  const certificate = parseAttestationCertificate(parseRegistrationData(registrationData).certificate);
+  const certificate = parseAttestationCertificate(
+    parseRegistrationData(registrationData).certificate,
+  );
   return {
     fingerprint: certificate.fingerprint,
     subject: certificate.subject,

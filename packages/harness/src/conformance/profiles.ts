@@ -78,7 +78,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
   }),
   google: Object.freeze({
     name: 'google',
-    description: "google/u2f-ref-code HIDTest and U2FTest (test_InitOnNonBroadcastEchoesCID, …)",
+    description: 'google/u2f-ref-code HIDTest and U2FTest (test_InitOnNonBroadcastEchoesCID, …)',
     unallocatedCid: 'accept',
     initUnderLock: 'succeeds',
     truncatedHandle: Object.freeze([SW_WRONG_LENGTH]),
@@ -111,7 +111,9 @@ export function isProfileName(name: string): name is ProfileName {
 /** The profile called `name`. Throws RangeError naming the known profiles. */
 export function profileNamed(name: string): Profile {
   if (!isProfileName(name)) {
-    throw new RangeError(`conformance: unknown profile "${name}"; known: ${PROFILE_NAMES.join(', ')}`);
+    throw new RangeError(
+      `conformance: unknown profile "${name}"; known: ${PROFILE_NAMES.join(', ')}`,
+    );
   }
   return PROFILES[name];
 }

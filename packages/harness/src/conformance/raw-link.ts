@@ -176,7 +176,10 @@ export class RawLink {
     for (;;) {
       const frame = await this.receiveOn(cid, until - performance.now());
       if (!frame) {
-        throw new ConformanceFailure(`${what} on cid ${hex32(cid)}`, `nothing within ${timeoutMs} ms`);
+        throw new ConformanceFailure(
+          `${what} on cid ${hex32(cid)}`,
+          `nothing within ${timeoutMs} ms`,
+        );
       }
       if (frame.cmd === undefined) {
         throw new ConformanceFailure(
@@ -241,7 +244,10 @@ export class RawLink {
     } while (frame?.cmd === CTAPHID.KEEPALIVE);
 
     if (!frame) {
-      throw new ConformanceFailure(`${expected} on cid ${hex32(cid)}`, `nothing within ${timeoutMs} ms`);
+      throw new ConformanceFailure(
+        `${expected} on cid ${hex32(cid)}`,
+        `nothing within ${timeoutMs} ms`,
+      );
     }
     const got = frame.report[INIT_HEADER_SIZE];
     if (frame.cmd !== CTAPHID.ERROR || frame.bcnt !== 1 || got !== code) {
@@ -294,7 +300,6 @@ export class RawLink {
 export function describeReply(reply: Reply): string {
   const name = ctapHidCommandName(reply.cmd);
   const data = toHex(reply.payload.subarray(0, 24));
-  const detail =
-    reply.cmd === CTAPHID.ERROR ? ` (${ctapHidErrorName(reply.payload[0] ?? 0)})` : '';
+  const detail = reply.cmd === CTAPHID.ERROR ? ` (${ctapHidErrorName(reply.payload[0] ?? 0)})` : '';
   return `${name} bcnt ${reply.bcnt} ${data}${reply.bcnt > 24 ? '…' : ''}${detail}`;
 }

@@ -48,7 +48,12 @@ export interface RunReport {
   /** From the INIT reply: protocol version, device version, capabilities. */
   readonly deviceInfo?: { protocolVersion: number; deviceVersion: string; capabilities: number };
   readonly results: readonly CaseResult[];
-  readonly summary: { readonly total: number; readonly pass: number; readonly fail: number; readonly skip: number };
+  readonly summary: {
+    readonly total: number;
+    readonly pass: number;
+    readonly fail: number;
+    readonly skip: number;
+  };
 }
 
 export function summarize(results: readonly CaseResult[]) {

@@ -124,15 +124,23 @@ export async function runConformance(
       caseStart = performance.now();
       const result = lost
         ? failed(test, 0, new ConformanceFailure('a key that answers', lost), [])
-        : await runCase(test, profile, session, options, () => {
-            shared ??= new TestContext(contextOptions(profile, session, () => shared!, counters))
-              .register('the key handle shared by the run')
-              .catch((error: unknown) => {
-                shared = undefined;
-                throw error;
-              });
-            return shared;
-          }, counters, () => frames);
+        : await runCase(
+            test,
+            profile,
+            session,
+            options,
+            () => {
+              shared ??= new TestContext(contextOptions(profile, session, () => shared!, counters))
+                .register('the key handle shared by the run')
+                .catch((error: unknown) => {
+                  shared = undefined;
+                  throw error;
+                });
+              return shared;
+            },
+            counters,
+            () => frames,
+          );
       results.push(result);
       options.onResult?.(result);
       if (result.status === 'fail' && !lost) lost = await recover(session);
@@ -221,7 +229,10 @@ async function runCase(
       test.run(ctx),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new ConformanceFailure(`the case to finish within ${limit} ms`, 'still running')),
+          () =>
+            reject(
+              new ConformanceFailure(`the case to finish within ${limit} ms`, 'still running'),
+            ),
           limit,
         );
       }),
@@ -229,7 +240,8 @@ async function runCase(
     return withExtras({ ...base, status: 'pass', ms: performance.now() - started }, ctx);
   } catch (error) {
     const ms = performance.now() - started;
-    if (error instanceof SkipCase) return withExtras({ ...base, status: 'skip', ms, reason: error.message }, ctx);
+    if (error instanceof SkipCase)
+      return withExtras({ ...base, status: 'skip', ms, reason: error.message }, ctx);
     return withExtras(failed(test, ms, error, frames()), ctx);
   } finally {
     clearTimeout(timer);
@@ -242,11 +254,15 @@ function withExtras(result: CaseResult, ctx: TestContext): CaseResult {
   return { ...result, ...metrics, ...notes };
 }
 
-function failed(test: ConformanceCase, ms: number, error: unknown, frames: FrameLine[]): CaseResult {
+function failed(
+  test: ConformanceCase,
+  ms: number,
+  error: unknown,
+  frames: FrameLine[],
+): CaseResult {
   const base = { id: test.id, layer: test.layer, title: test.title, source: test.source };
   const message = error instanceof Error ? error.message : String(error);
-  const expected =
-    error instanceof ConformanceFailure ? error.expected : 'a conforming answer';
+  const expected = error instanceof ConformanceFailure ? error.expected : 'a conforming answer';
   const actual =
     error instanceof ConformanceFailure
       ? error.actual

@@ -139,7 +139,12 @@ async function choosePresence(
 
   if (spec.kind === 'udp') {
     const press = () => pressOverUdp(spec.host, spec.port);
-    if (await press().then(() => true, () => false)) {
+    if (
+      await press().then(
+        () => true,
+        () => false,
+      )
+    ) {
       // The probe press armed a touch: spend it so the run starts with none.
       await probe();
       return buttonPresence(press);

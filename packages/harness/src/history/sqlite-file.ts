@@ -12,10 +12,7 @@ export type SqliteFileState =
   | { kind: 'sqlite'; size: number; applicationId: number }
   | { kind: 'problem'; reason: string };
 
-const spaced = (bytes: Buffer) =>
-  bytes
-    .toString('hex')
-    .replace(/(..)(?!$)/g, '$1 ');
+const spaced = (bytes: Buffer) => bytes.toString('hex').replace(/(..)(?!$)/g, '$1 ');
 
 /**
  * Looks at `path` with plain reads only, so nothing is written to a file we then refuse: a
@@ -34,7 +31,10 @@ export function inspectSqliteFile(path: string): SqliteFileState {
     return { kind: 'problem', reason: `cannot be read (${code ?? (error as Error).message})` };
   }
   if (size === 0) {
-    return { kind: 'problem', reason: 'is empty (0 bytes), not a database; delete it to start anew' };
+    return {
+      kind: 'problem',
+      reason: 'is empty (0 bytes), not a database; delete it to start anew',
+    };
   }
 
   const head = Buffer.alloc(APPLICATION_ID_OFFSET + 4);

@@ -188,8 +188,7 @@ export function createU2fHandler(options: U2fAppOptions) {
   function verify({ params }: RouteContext): Reply {
     const response = parseData(params);
     const challenge = peekChallenge(response);
-    const request =
-      challenge === undefined ? undefined : signings.take(params.username, challenge);
+    const request = challenge === undefined ? undefined : signings.take(params.username, challenge);
 
     if (request === undefined) {
       const keys = storedKeys(params.username);

@@ -83,9 +83,10 @@ function clientErrorAnswer(error: NodeJS.ErrnoException): string {
     'Bad Request',
     SERVER_ERROR.BAD_REQUEST,
   ];
-  const detail = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-    ? 'request: not received in time'
-    : `request: not valid HTTP/1.1 (${error.code ?? 'parse error'})`;
+  const detail =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 'request: not received in time'
+      : `request: not valid HTTP/1.1 (${error.code ?? 'parse error'})`;
   const body = JSON.stringify({ error: code, message: detail });
   return (
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +

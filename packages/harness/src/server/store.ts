@@ -159,9 +159,7 @@ export class ServerStore {
   /** The keys of `username` under `appId`, oldest first. */
   keysOf(username: string, appId: string): StoredKey[] {
     const rows = this.db
-      .prepare(
-        'SELECT * FROM registrations WHERE username = ? AND app_id = ? ORDER BY id',
-      )
+      .prepare('SELECT * FROM registrations WHERE username = ? AND app_id = ? ORDER BY id')
       .all(username, appId) as Row[];
     return rows.map(toStoredKey);
   }

@@ -1,7 +1,15 @@
 import { CTAPHID, CTAPHID_ERR, toHex } from '@keybench/hid-transport';
 
 import type { ConformanceCase } from '../case.js';
-import { APP_ID, checkRegistration, concat, describeApdu, randomBytes, sha256, type TestContext } from '../context.js';
+import {
+  APP_ID,
+  checkRegistration,
+  concat,
+  describeApdu,
+  randomBytes,
+  sha256,
+  type TestContext,
+} from '../context.js';
 import type { VersionForm } from '../profiles.js';
 import { describeReply } from '../raw-link.js';
 
@@ -9,7 +17,12 @@ const layer = 'apdu' as const;
 const none = [] as const;
 const U2F_V2 = '5532465f5632';
 
-function versionCase(id: VersionForm, title: string, bytes: number[], source: string): ConformanceCase {
+function versionCase(
+  id: VersionForm,
+  title: string,
+  bytes: number[],
+  source: string,
+): ConformanceCase {
   return {
     id,
     layer,
@@ -21,26 +34,53 @@ function versionCase(id: VersionForm, title: string, bytes: number[], source: st
         ctx.skip(`profile ${ctx.profile.name} does not require this VERSION encoding`);
       }
       const reply = await ctx.apdu(Uint8Array.from(bytes));
-      ctx.check(
-        reply.sw === 0x9000 && toHex(reply.data) === U2F_V2,
-        '"U2F_V2" 9000',
-        () => describeApdu(reply),
+      ctx.check(reply.sw === 0x9000 && toHex(reply.data) === U2F_V2, '"U2F_V2" 9000', () =>
+        describeApdu(reply),
       );
     },
   };
 }
 
 /** A check-only AUTHENTICATE APDU for `credential` in extended form, `trailing` Le bytes. */
-function checkOnlyApdu(ctx: TestContext, keyHandle: Uint8Array, appParam: Uint8Array, trailing: number) {
+function checkOnlyApdu(
+  ctx: TestContext,
+  keyHandle: Uint8Array,
+  appParam: Uint8Array,
+  trailing: number,
+) {
   const data = ctx.authData(randomBytes(32), appParam, keyHandle);
-  return concat(Uint8Array.of(0, 2, 7, 0, 0, data.length >> 8, data.length & 0xff), data, new Uint8Array(trailing));
+  return concat(
+    Uint8Array.of(0, 2, 7, 0, 0, data.length >> 8, data.length & 0xff),
+    data,
+    new Uint8Array(trailing),
+  );
 }
 
 export const APDU_CASES: readonly ConformanceCase[] = [
-  versionCase('AP-01', 'VERSION in ISO case 2E form 00 03 00 00 00 00 00 answers "U2F_V2"', [0, 3, 0, 0, 0, 0, 0], 'G-U2F test_Version; MT'),
-  versionCase('AP-02', 'VERSION with Lc 000000 (9 bytes) answers "U2F_V2"', [0, 3, 0, 0, 0, 0, 0, 0, 0], 'G-U2F fallback; PF test_get_version; SK-U2F test_version'),
-  versionCase('AP-03', 'VERSION in case 1 form 00 03 00 00 answers "U2F_V2"', [0, 3, 0, 0], 'FA-GEN tool v1.3.2 (CTT#536, #614)'),
-  versionCase('AP-04', 'VERSION with short Le 00 03 00 00 00 answers "U2F_V2"', [0, 3, 0, 0, 0], 'FA-GEN P-1 tool v1.7.20 (CTT#768)'),
+  versionCase(
+    'AP-01',
+    'VERSION in ISO case 2E form 00 03 00 00 00 00 00 answers "U2F_V2"',
+    [0, 3, 0, 0, 0, 0, 0],
+    'G-U2F test_Version; MT',
+  ),
+  versionCase(
+    'AP-02',
+    'VERSION with Lc 000000 (9 bytes) answers "U2F_V2"',
+    [0, 3, 0, 0, 0, 0, 0, 0, 0],
+    'G-U2F fallback; PF test_get_version; SK-U2F test_version',
+  ),
+  versionCase(
+    'AP-03',
+    'VERSION in case 1 form 00 03 00 00 answers "U2F_V2"',
+    [0, 3, 0, 0],
+    'FA-GEN tool v1.3.2 (CTT#536, #614)',
+  ),
+  versionCase(
+    'AP-04',
+    'VERSION with short Le 00 03 00 00 00 answers "U2F_V2"',
+    [0, 3, 0, 0, 0],
+    'FA-GEN P-1 tool v1.7.20 (CTT#768)',
+  ),
   {
     id: 'AP-05',
     layer,
@@ -60,7 +100,11 @@ export const APDU_CASES: readonly ConformanceCase[] = [
     person: none,
     run: async (ctx) => {
       ctx.expectSw(await ctx.apdu(Uint8Array.of(0, 0, 0, 0, 0, 0, 0)), 0x6d00, 'INS 00');
-      ctx.expectSw(await ctx.apdu(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0)), 0x6d00, 'INS 00, 9-byte form');
+      ctx.expectSw(
+        await ctx.apdu(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0)),
+        0x6d00,
+        'INS 00, 9-byte form',
+      );
     },
   },
   {
@@ -82,8 +126,16 @@ export const APDU_CASES: readonly ConformanceCase[] = [
     person: none,
     run: async (ctx) => {
       const body = randomBytes(64);
-      ctx.expectSw(await ctx.apdu(concat(Uint8Array.of(0, 1, 0, 0, 0, 0, 0xff), body)), 0x6700, 'extended Lc 00FF');
-      ctx.expectSw(await ctx.apdu(concat(Uint8Array.of(0, 1, 0, 0, 0xff), body)), 0x6700, 'short Lc FF');
+      ctx.expectSw(
+        await ctx.apdu(concat(Uint8Array.of(0, 1, 0, 0, 0, 0, 0xff), body)),
+        0x6700,
+        'extended Lc 00FF',
+      );
+      ctx.expectSw(
+        await ctx.apdu(concat(Uint8Array.of(0, 1, 0, 0, 0xff), body)),
+        0x6700,
+        'short Lc FF',
+      );
     },
   },
   {
@@ -95,7 +147,12 @@ export const APDU_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const challengeParam = randomBytes(32);
       const appParam = sha256(APP_ID);
-      const apdu = concat(Uint8Array.of(0, 1, 3, 0, 0x40), challengeParam, appParam, Uint8Array.of(0));
+      const apdu = concat(
+        Uint8Array.of(0, 1, 3, 0, 0x40),
+        challengeParam,
+        appParam,
+        Uint8Array.of(0),
+      );
       await ctx.presence.touch('AP-09 short REGISTER');
       let reply = await ctx.apdu(apdu);
       for (let tries = 0; reply.sw === 0x6985 && tries < 150; tries++) {
@@ -116,10 +173,14 @@ export const APDU_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const credential = await ctx.credential();
       for (const trailing of [0, 1, 2]) {
-        const reply = await ctx.apdu(checkOnlyApdu(ctx, credential.keyHandle, credential.appParam, trailing));
+        const reply = await ctx.apdu(
+          checkOnlyApdu(ctx, credential.keyHandle, credential.appParam, trailing),
+        );
         ctx.expectSw(reply, 0x6985, `check-only with ${trailing} Le bytes`);
       }
-      const reply = await ctx.apdu(checkOnlyApdu(ctx, credential.keyHandle, credential.appParam, 3));
+      const reply = await ctx.apdu(
+        checkOnlyApdu(ctx, credential.keyHandle, credential.appParam, 3),
+      );
       ctx.expectSw(reply, 0x6700, 'check-only with 3 trailing bytes');
     },
   },
@@ -131,9 +192,12 @@ export const APDU_CASES: readonly ConformanceCase[] = [
     person: none,
     run: async (ctx) => {
       const reply = await ctx.raw.exchange(ctx.channel.cid, CTAPHID.MSG, Uint8Array.of(0, 0x12, 0));
-      const invalidLen = reply.cmd === CTAPHID.ERROR && reply.payload[0] === CTAPHID_ERR.INVALID_LEN;
+      const invalidLen =
+        reply.cmd === CTAPHID.ERROR && reply.payload[0] === CTAPHID_ERR.INVALID_LEN;
       const status = reply.cmd === CTAPHID.MSG && reply.bcnt === 2 && reply.payload[0] !== 0x90;
-      ctx.check(invalidLen || status, 'an error status word alone, or ERROR INVALID_LEN', () => describeReply(reply));
+      ctx.check(invalidLen || status, 'an error status word alone, or ERROR INVALID_LEN', () =>
+        describeReply(reply),
+      );
     },
   },
   {
@@ -146,7 +210,11 @@ export const APDU_CASES: readonly ConformanceCase[] = [
       const credential = await ctx.credential();
       const data = ctx.authData(randomBytes(32), credential.appParam, credential.keyHandle);
       data[64] = 0xff;
-      const apdu = concat(Uint8Array.of(0, 2, 7, 0, 0, data.length >> 8, data.length & 0xff), data, Uint8Array.of(0, 0));
+      const apdu = concat(
+        Uint8Array.of(0, 2, 7, 0, 0, data.length >> 8, data.length & 0xff),
+        data,
+        Uint8Array.of(0, 0),
+      );
       ctx.expectSw(await ctx.apdu(apdu), [0x6700, 0x6a80], 'L = 255 with a shorter key handle');
     },
   },

@@ -22,7 +22,11 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const credential = await ctx.credential();
       const signed = await ctx.authenticate(credential, 'AU-01 AUTHENTICATE');
-      ctx.check(signed.userPresence === 0x01, 'flags 01', () => `flags ${signed.userPresence.toString(16).padStart(2, '0')}`);
+      ctx.check(
+        signed.userPresence === 0x01,
+        'flags 01',
+        () => `flags ${signed.userPresence.toString(16).padStart(2, '0')}`,
+      );
       ctx.metric('counter', signed.counter);
     },
   },
@@ -34,7 +38,11 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
     person: ['touch'],
     run: async (ctx) => {
       const credential = await ctx.credential();
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY), 0x6985, 'check-only');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY),
+        0x6985,
+        'check-only',
+      );
     },
   },
   {
@@ -46,9 +54,17 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const credential = await ctx.credential();
       const random = randomBytes(credential.keyHandle.length);
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY, { keyHandle: random }), SW_WRONG_DATA, 'random handle');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY, { keyHandle: random }),
+        SW_WRONG_DATA,
+        'random handle',
+      );
       const tampered = flip(credential.keyHandle, 0, 0x40);
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY, { keyHandle: tampered }), SW_WRONG_DATA, 'handle byte 0 ^ 40');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY, { keyHandle: tampered }),
+        SW_WRONG_DATA,
+        'handle byte 0 ^ 40',
+      );
     },
   },
   {
@@ -60,7 +76,13 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const credential = await ctx.credential();
       const tampered = flip(credential.keyHandle, 0, 0x55);
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, { keyHandle: tampered }), SW_WRONG_DATA, 'corrupted handle');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, {
+          keyHandle: tampered,
+        }),
+        SW_WRONG_DATA,
+        'corrupted handle',
+      );
     },
   },
   {
@@ -72,27 +94,39 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const credential = await ctx.credential();
       const appParam = flip(credential.appParam, 0, 0xaa);
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, { appParam }), SW_WRONG_DATA, 'appId byte 0 ^ AA');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, { appParam }),
+        SW_WRONG_DATA,
+        'appId byte 0 ^ AA',
+      );
       const other = sha256(OTHER_APP_ID);
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY, { appParam: other }), SW_WRONG_DATA, 'another appId, check-only');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY, { appParam: other }),
+        SW_WRONG_DATA,
+        'another appId, check-only',
+      );
     },
   },
   {
     id: 'AU-06',
     layer,
     title: 'a truncated handle with a consistent length byte is refused (6700 or 6A80 by profile)',
-    source: 'G-U2F (KH-8: 6700); SK-U2F test_bad_key_handle_length (KH/2); FA-AUTH F-1 (L=0) (§1.11 3)',
+    source:
+      'G-U2F (KH-8: 6700); SK-U2F test_bad_key_handle_length (KH/2); FA-AUTH F-1 (L=0) (§1.11 3)',
     person: ['touch'],
     run: async (ctx) => {
       const credential = await ctx.credential();
       const kh = credential.keyHandle;
       const variants: Array<[string, Uint8Array]> = [];
-      if (ctx.profile.name !== 'fido') variants.push(['KH - 8', kh.subarray(0, Math.max(0, kh.length - 8))]);
+      if (ctx.profile.name !== 'fido')
+        variants.push(['KH - 8', kh.subarray(0, Math.max(0, kh.length - 8))]);
       if (ctx.profile.name !== 'google') {
         variants.push(['KH / 2', kh.subarray(0, kh.length >> 1)], ['L = 0', new Uint8Array(0)]);
       }
       for (const [what, keyHandle] of variants) {
-        const reply = await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, { keyHandle });
+        const reply = await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, {
+          keyHandle,
+        });
         ctx.expectSw(reply, ctx.profile.truncatedHandle, `truncated handle (${what})`);
       }
     },
@@ -106,9 +140,17 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const credential = await ctx.credential();
       await ctx.presence.withhold('AU-07 AUTHENTICATE P1 08');
-      const signed = await ctx.authenticate(credential, 'AU-07', AUTH_P1.DONT_ENFORCE_USER_PRESENCE);
+      const signed = await ctx.authenticate(
+        credential,
+        'AU-07',
+        AUTH_P1.DONT_ENFORCE_USER_PRESENCE,
+      );
       const accepted = ctx.profile.dontEnforceUp;
-      ctx.check(accepted.includes(signed.userPresence), `presence byte ${accepted.map((b) => b.toString(16).padStart(2, '0')).join(' or ')}`, () => signed.userPresence.toString(16).padStart(2, '0'));
+      ctx.check(
+        accepted.includes(signed.userPresence),
+        `presence byte ${accepted.map((b) => b.toString(16).padStart(2, '0')).join(' or ')}`,
+        () => signed.userPresence.toString(16).padStart(2, '0'),
+      );
     },
   },
   {
@@ -133,7 +175,11 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
       const second = await ctx.register('AU-09 REGISTER 2 of 2');
       await ctx.replug('AU-09');
       for (const credential of [first, second]) {
-        ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY), 0x6985, 'check-only after the replug');
+        ctx.expectSw(
+          await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY),
+          0x6985,
+          'check-only after the replug',
+        );
       }
       await ctx.authenticate(second, 'AU-09 AUTHENTICATE after the replug');
     },
@@ -148,7 +194,11 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
       const credential = await ctx.credential();
       for (const p1 of [0x00, 0x01, 0x04, 0x09, 0x0f, 0x80, 0x83, 0xff]) {
         const reply: ApduReply = await ctx.authenticateOnce(credential, p1);
-        ctx.expectSw(reply, [SW_WRONG_DATA, 0x6d00, 0x6b00], `P1 ${p1.toString(16).padStart(2, '0')}`);
+        ctx.expectSw(
+          reply,
+          [SW_WRONG_DATA, 0x6d00, 0x6b00],
+          `P1 ${p1.toString(16).padStart(2, '0')}`,
+        );
       }
     },
   },
@@ -172,12 +222,15 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
   {
     id: 'AU-13',
     layer,
-    title: 'a 255-byte random key handle is refused (6A80, or 6700 for a length the key never makes)',
+    title:
+      'a 255-byte random key handle is refused (6A80, or 6700 for a length the key never makes)',
     source: 'uncovered by public suites (conformance §3, APDU fuzzing: handle of 255 bytes)',
     person: ['touch'],
     run: async (ctx) => {
       const credential = await ctx.credential();
-      const reply = await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY, { keyHandle: randomBytes(255) });
+      const reply = await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY, {
+        keyHandle: randomBytes(255),
+      });
       ctx.expectSw(reply, [SW_WRONG_DATA, 0x6700], '255-byte handle');
     },
   },

@@ -41,7 +41,9 @@ export async function expectMsgTimeout(ctx: TestContext, cid: number, startedAt:
   const left = startedAt + maxMs + 250 - performance.now();
   const frame = await ctx.raw.receiveOn(cid, Math.max(0, left));
   if (!frame && !unsolicited) {
-    ctx.note(`no unsolicited MSG_TIMEOUT within ${maxMs} ms (accepted by profile ${ctx.profile.name})`);
+    ctx.note(
+      `no unsolicited MSG_TIMEOUT within ${maxMs} ms (accepted by profile ${ctx.profile.name})`,
+    );
     return undefined;
   }
   const expected = `ERROR MSG_TIMEOUT on cid ${hex32(cid)} ${minMs}-${maxMs} ms after the first packet`;
@@ -74,9 +76,15 @@ export const CHANNEL_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const nonce = await sendInit(ctx, BROADCAST_CID);
       const { cid, reply } = await expectInitReply(ctx, BROADCAST_CID, nonce);
-      ctx.check(cid !== 0 && cid !== BROADCAST_CID, 'a CID other than 0 and FFFFFFFF', () => hex32(cid));
+      ctx.check(cid !== 0 && cid !== BROADCAST_CID, 'a CID other than 0 and FFFFFFFF', () =>
+        hex32(cid),
+      );
       const caps = reply.payload[16] ?? 0;
-      ctx.check((caps & ~0x0f) === 0, 'capabilities within WINK|LOCK|CBOR|NMSG', () => `0x${caps.toString(16)}`);
+      ctx.check(
+        (caps & ~0x0f) === 0,
+        'capabilities within WINK|LOCK|CBOR|NMSG',
+        () => `0x${caps.toString(16)}`,
+      );
       ctx.metric('capabilities', `0x${caps.toString(16).padStart(2, '0')}`);
     },
   },
@@ -118,9 +126,15 @@ export const CHANNEL_CASES: readonly ConformanceCase[] = [
         ctx.note('answered INVALID_CHANNEL, which this profile accepts');
         return;
       }
-      ctx.check(reply.cmd === CTAPHID.INIT && reply.bcnt >= 17, 'INIT reply on DEADBEEF', () => describeReply(reply));
-      ctx.check(toHex(reply.payload.subarray(0, 8)) === toHex(nonce), 'nonce echoed', () => toHex(reply.payload.subarray(0, 8)));
-      ctx.check(toHex(reply.payload.subarray(8, 12)) === 'deadbeef', 'newCID DE AD BE EF', () => toHex(reply.payload.subarray(8, 12)));
+      ctx.check(reply.cmd === CTAPHID.INIT && reply.bcnt >= 17, 'INIT reply on DEADBEEF', () =>
+        describeReply(reply),
+      );
+      ctx.check(toHex(reply.payload.subarray(0, 8)) === toHex(nonce), 'nonce echoed', () =>
+        toHex(reply.payload.subarray(0, 8)),
+      );
+      ctx.check(toHex(reply.payload.subarray(8, 12)) === 'deadbeef', 'newCID DE AD BE EF', () =>
+        toHex(reply.payload.subarray(8, 12)),
+      );
     },
   },
   {
@@ -188,7 +202,9 @@ export const CHANNEL_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const a = await ctx.raw.allocate();
       const b = await ctx.raw.allocate();
-      const startedAt = await ctx.raw.send(ctx.raw.initPacket(a, CTAPHID.PING, 99, randomBytes(57)));
+      const startedAt = await ctx.raw.send(
+        ctx.raw.initPacket(a, CTAPHID.PING, 99, randomBytes(57)),
+      );
       const nonce = await sendInit(ctx, b);
       await expectInitReply(ctx, b, nonce);
       await expectMsgTimeout(ctx, a, startedAt);
@@ -214,7 +230,7 @@ export const CHANNEL_CASES: readonly ConformanceCase[] = [
   {
     id: 'CH-11',
     layer,
-    title: 'interleaved 2-packet PINGs on A and B: BUSY on B, A echoed, B\'s CONT dropped',
+    title: "interleaved 2-packet PINGs on A and B: BUSY on B, A echoed, B's CONT dropped",
     source: 'G-HID test_Interleave; SK-HID test_check_busy_interleaved',
     person: none,
     run: async (ctx) => {
@@ -229,7 +245,9 @@ export const CHANNEL_CASES: readonly ConformanceCase[] = [
       await ctx.raw.send(packetsA[1]!);
       await ctx.raw.expectError(b, CTAPHID_ERR.CHANNEL_BUSY, 1000);
       const echo = await ctx.raw.readMessage(a, 1000, "A's PING echo");
-      ctx.check(toHex(echo.payload) === toHex(payloadA), "A's 116 bytes echoed", () => describeReply(echo));
+      ctx.check(toHex(echo.payload) === toHex(payloadA), "A's 116 bytes echoed", () =>
+        describeReply(echo),
+      );
       await ctx.raw.expectSilence(500, "A's echo");
     },
   },
@@ -256,8 +274,12 @@ export const CHANNEL_CASES: readonly ConformanceCase[] = [
           busy++;
           replyB = await ctx.raw.exchange(b, CTAPHID.MSG, version);
         }
-        ctx.check(toHex(replyA.payload) === '6985', 'A: 6985 (check-only, known handle)', () => describeReply(replyA));
-        ctx.check(toHex(replyB.payload) === '5532465f56329000', 'B: U2F_V2 9000', () => describeReply(replyB));
+        ctx.check(toHex(replyA.payload) === '6985', 'A: 6985 (check-only, known handle)', () =>
+          describeReply(replyA),
+        );
+        ctx.check(toHex(replyB.payload) === '5532465f56329000', 'B: U2F_V2 9000', () =>
+          describeReply(replyB),
+        );
       }
       ctx.metric('busyAnswers', busy);
     },
@@ -273,7 +295,9 @@ export const CHANNEL_CASES: readonly ConformanceCase[] = [
       let previous = -1;
       for (let i = 0; i < 200; i++) {
         const cid = await ctx.raw.allocate();
-        ctx.check(cid !== 0 && cid !== BROADCAST_CID, 'a CID other than 0 and FFFFFFFF', () => hex32(cid));
+        ctx.check(cid !== 0 && cid !== BROADCAST_CID, 'a CID other than 0 and FFFFFFFF', () =>
+          hex32(cid),
+        );
         ctx.check(cid !== previous, 'a CID different from the previous one', () => hex32(cid));
         previous = cid;
         seen.add(cid);

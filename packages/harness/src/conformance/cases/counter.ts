@@ -16,9 +16,17 @@ export const COUNTER_CASES: readonly ConformanceCase[] = [
       const credential = await ctx.credential();
       const first = await ctx.authenticate(credential, 'CT-01 AUTHENTICATE 1 of 2');
       await ctx.presence.withhold('CT-01 AUTHENTICATE without a touch');
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE), 0x6985, 'AUTHENTICATE without a touch');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE),
+        0x6985,
+        'AUTHENTICATE without a touch',
+      );
       const second = await ctx.authenticate(credential, 'CT-01 AUTHENTICATE 2 of 2');
-      ctx.check(second.counter === first.counter + 1, `counter ${first.counter + 1}`, () => `counter ${second.counter} after ${first.counter}`);
+      ctx.check(
+        second.counter === first.counter + 1,
+        `counter ${first.counter + 1}`,
+        () => `counter ${second.counter} after ${first.counter}`,
+      );
     },
   },
   {
@@ -31,7 +39,11 @@ export const COUNTER_CASES: readonly ConformanceCase[] = [
       const credential = await ctx.credential();
       const first = await ctx.authenticate(credential, 'CT-02 AUTHENTICATE 1 of 2');
       const second = await ctx.authenticate(credential, 'CT-02 AUTHENTICATE 2 of 2');
-      ctx.check(second.counter > first.counter, `a counter above ${first.counter}`, () => `${second.counter}`);
+      ctx.check(
+        second.counter > first.counter,
+        `a counter above ${first.counter}`,
+        () => `${second.counter}`,
+      );
     },
   },
   {
@@ -44,11 +56,22 @@ export const COUNTER_CASES: readonly ConformanceCase[] = [
       let previous: number | undefined;
       for (let round = 0; round < 5; round++) {
         const credential = await ctx.register(`CT-03 REGISTER ${round + 1} of 5`);
-        const { counter } = await ctx.authenticate(credential, `CT-03 AUTHENTICATE ${round + 1} of 5`);
-        ctx.check(counter <= 0x80000000, 'a counter ≤ 0x80000000', () => `0x${counter.toString(16)}`);
+        const { counter } = await ctx.authenticate(
+          credential,
+          `CT-03 AUTHENTICATE ${round + 1} of 5`,
+        );
+        ctx.check(
+          counter <= 0x80000000,
+          'a counter ≤ 0x80000000',
+          () => `0x${counter.toString(16)}`,
+        );
         if (previous !== undefined) {
           const step = counter - previous;
-          ctx.check(step > 0 && step < 256, 'a step of 1..255 between rounds', () => `${previous} → ${counter}`);
+          ctx.check(
+            step > 0 && step < 256,
+            'a step of 1..255 between rounds',
+            () => `${previous} → ${counter}`,
+          );
         }
         previous = counter;
       }
@@ -63,11 +86,31 @@ export const COUNTER_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const credential = await ctx.credential();
       const first = await ctx.authenticate(credential, 'CT-04 AUTHENTICATE 1 of 2');
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY), 0x6985, 'check-only');
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, { keyHandle: randomBytes(credential.keyHandle.length) }), 0x6a80, 'foreign handle');
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, { appParam: randomBytes(32) }), 0x6a80, 'another appId');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY),
+        0x6985,
+        'check-only',
+      );
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, {
+          keyHandle: randomBytes(credential.keyHandle.length),
+        }),
+        0x6a80,
+        'foreign handle',
+      );
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, {
+          appParam: randomBytes(32),
+        }),
+        0x6a80,
+        'another appId',
+      );
       const second = await ctx.authenticate(credential, 'CT-04 AUTHENTICATE 2 of 2');
-      ctx.check(second.counter === first.counter + 1, `counter ${first.counter + 1}`, () => `counter ${second.counter} after ${first.counter}`);
+      ctx.check(
+        second.counter === first.counter + 1,
+        `counter ${first.counter + 1}`,
+        () => `counter ${second.counter} after ${first.counter}`,
+      );
     },
   },
   {
@@ -81,7 +124,11 @@ export const COUNTER_CASES: readonly ConformanceCase[] = [
       const a = await ctx.authenticate(credential, 'CT-05 AUTHENTICATE 1 of 3');
       const b = await ctx.authenticate(credential, 'CT-05', AUTH_P1.DONT_ENFORCE_USER_PRESENCE);
       const c = await ctx.authenticate(credential, 'CT-05 AUTHENTICATE 3 of 3');
-      ctx.check(a.counter < b.counter && b.counter < c.counter, 'three increasing counters', () => `${a.counter}, ${b.counter}, ${c.counter}`);
+      ctx.check(
+        a.counter < b.counter && b.counter < c.counter,
+        'three increasing counters',
+        () => `${a.counter}, ${b.counter}, ${c.counter}`,
+      );
     },
   },
   {
@@ -94,11 +141,17 @@ export const COUNTER_CASES: readonly ConformanceCase[] = [
       const credential = await ctx.credential();
       const counters: number[] = [];
       for (let i = 0; i < 10; i++) {
-        counters.push((await ctx.authenticate(credential, `CT-06 AUTHENTICATE ${i + 1} of 10`)).counter);
+        counters.push(
+          (await ctx.authenticate(credential, `CT-06 AUTHENTICATE ${i + 1} of 10`)).counter,
+        );
       }
       const steps = counters.slice(1).map((value, i) => value - counters[i]!);
       ctx.metric('steps', steps.join(','));
-      ctx.check(steps.every((step) => step > 0 && step < 256), 'steps of 1..255', () => counters.join(' → '));
+      ctx.check(
+        steps.every((step) => step > 0 && step < 256),
+        'steps of 1..255',
+        () => counters.join(' → '),
+      );
     },
   },
   {
@@ -112,7 +165,11 @@ export const COUNTER_CASES: readonly ConformanceCase[] = [
       const before = await ctx.authenticate(credential, 'CT-07 AUTHENTICATE before the replug');
       await ctx.replug('CT-07');
       const after = await ctx.authenticate(credential, 'CT-07 AUTHENTICATE after the replug');
-      ctx.check(after.counter > before.counter, `a counter above ${before.counter}`, () => `${after.counter}`);
+      ctx.check(
+        after.counter > before.counter,
+        `a counter above ${before.counter}`,
+        () => `${after.counter}`,
+      );
     },
   },
 ];

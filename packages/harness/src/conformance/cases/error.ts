@@ -18,7 +18,9 @@ export const ERROR_CASES: readonly ConformanceCase[] = [
       const cid = ctx.channel.cid;
       await ctx.raw.send(ctx.raw.initPacket(cid, 0xa1, 0, new Uint8Array(0)));
       await ctx.raw.expectError(cid, CTAPHID_ERR.INVALID_CMD);
-      await ctx.raw.send(ctx.raw.initPacket(cid, CTAPHID.PING, MAX_MESSAGE_SIZE + 1, new Uint8Array(0)));
+      await ctx.raw.send(
+        ctx.raw.initPacket(cid, CTAPHID.PING, MAX_MESSAGE_SIZE + 1, new Uint8Array(0)),
+      );
       await ctx.raw.expectError(cid, CTAPHID_ERR.INVALID_LEN);
       await ctx.raw.send(ctx.raw.initPacket(cid, CTAPHID.PING, 99, randomBytes(57)));
       await ctx.raw.send(ctx.raw.contPacket(cid, 5, randomBytes(42)));
@@ -34,9 +36,17 @@ export const ERROR_CASES: readonly ConformanceCase[] = [
     source: 'G-U2F test_Sign / test_Enroll; FA-AUTH F-4',
     person: [],
     run: async (ctx) => {
-      ctx.expectSw(await ctx.apdu(Uint8Array.of(0, 0x40, 0, 0, 0, 0, 0)), [0x6d00, 0x9000], 'INS 40');
+      ctx.expectSw(
+        await ctx.apdu(Uint8Array.of(0, 0x40, 0, 0, 0, 0, 0)),
+        [0x6d00, 0x9000],
+        'INS 40',
+      );
       ctx.expectSw(await ctx.apdu(Uint8Array.of(0x80, 3, 0, 0, 0, 0, 0)), 0x6e00, 'CLA 80');
-      ctx.expectSw(await ctx.apdu(Uint8Array.of(0, 3, 0, 0, 0, 0, 1, 0x61, 0, 0)), 0x6700, 'VERSION with data');
+      ctx.expectSw(
+        await ctx.apdu(Uint8Array.of(0, 3, 0, 0, 0, 0, 1, 0x61, 0, 0)),
+        0x6700,
+        'VERSION with data',
+      );
       const auth = ctx.authData(randomBytes(32), randomBytes(32), randomBytes(64));
       ctx.expectSw(
         await ctx.apdu(Uint8Array.of(0, 2, 7, 0, 0, 0, auth.length, ...auth, 0, 0)),
@@ -59,13 +69,19 @@ export const ERROR_CASES: readonly ConformanceCase[] = [
       await expectEcho(ctx, randomBytes(16));
 
       const other = await ctx.raw.allocate();
-      const startedAt = await ctx.raw.send(ctx.raw.initPacket(cid, CTAPHID.PING, 99, randomBytes(57)));
+      const startedAt = await ctx.raw.send(
+        ctx.raw.initPacket(cid, CTAPHID.PING, 99, randomBytes(57)),
+      );
       await ctx.raw.send(ctx.raw.initPacket(other, CTAPHID.PING, 8, randomBytes(8)));
       await ctx.raw.expectError(other, CTAPHID_ERR.CHANNEL_BUSY);
       await expectMsgTimeout(ctx, cid, startedAt);
       await expectEcho(ctx, randomBytes(70));
       const echo = await ctx.raw.exchange(other, CTAPHID.PING, Uint8Array.of(1, 2, 3));
-      ctx.check(echo.cmd === CTAPHID.PING && echo.bcnt === 3, 'PING on the other channel works', () => `cmd 0x${echo.cmd.toString(16)}`);
+      ctx.check(
+        echo.cmd === CTAPHID.PING && echo.bcnt === 3,
+        'PING on the other channel works',
+        () => `cmd 0x${echo.cmd.toString(16)}`,
+      );
     },
   },
 ];

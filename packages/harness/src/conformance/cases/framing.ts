@@ -20,7 +20,11 @@ export async function expectEcho(ctx: TestContext, payload: Uint8Array, padding:
     () => describeReply(reply),
   );
   const first = reply.payload.findIndex((byte, i) => byte !== payload[i]);
-  ctx.check(first < 0, `an exact echo of ${payload.length} bytes`, () => `first difference at byte ${first}`);
+  ctx.check(
+    first < 0,
+    `an exact echo of ${payload.length} bytes`,
+    () => `first difference at byte ${first}`,
+  );
   return reply;
 }
 
@@ -57,7 +61,9 @@ export const FRAMING_CASES: readonly ConformanceCase[] = [
     person: none,
     run: async (ctx) => {
       const cid = ctx.channel.cid;
-      await ctx.raw.send(ctx.raw.initPacket(cid, CTAPHID.PING, MAX_MESSAGE_SIZE + 1, new Uint8Array(57)));
+      await ctx.raw.send(
+        ctx.raw.initPacket(cid, CTAPHID.PING, MAX_MESSAGE_SIZE + 1, new Uint8Array(57)),
+      );
       await ctx.raw.expectError(cid, CTAPHID_ERR.INVALID_LEN, ERROR_WAIT_MS);
     },
   },
@@ -172,7 +178,8 @@ export const FRAMING_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const connection = ctx.channel.connection as { reportDescriptor?: () => Promise<Uint8Array> };
       const read = connection.reportDescriptor?.bind(connection);
-      if (!read) return ctx.skip('this connection has no report descriptor (only hid:PATH devices do)');
+      if (!read)
+        return ctx.skip('this connection has no report descriptor (only hid:PATH devices do)');
       const descriptor = await read();
       const head = Buffer.from(descriptor.subarray(0, 5)).toString('hex');
       ctx.check(head === '06d0f10901', 'a descriptor starting 06 d0 f1 09 01', () => head);

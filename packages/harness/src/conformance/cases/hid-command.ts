@@ -18,7 +18,9 @@ function requireLock(ctx: TestContext) {
 
 async function lock(ctx: TestContext, cid: number, seconds: number) {
   const reply = await ctx.raw.exchange(cid, CTAPHID.LOCK, Uint8Array.of(seconds), 1000);
-  ctx.check(reply.cmd === CTAPHID.LOCK && reply.bcnt === 0, `LOCK ${seconds}: 84 0000`, () => describeReply(reply));
+  ctx.check(reply.cmd === CTAPHID.LOCK && reply.bcnt === 0, `LOCK ${seconds}: 84 0000`, () =>
+    describeReply(reply),
+  );
 }
 
 /**
@@ -39,11 +41,21 @@ async function lockExpiry(ctx: TestContext) {
     const elapsed = performance.now() - lockedAt;
     if (reply.cmd === CTAPHID.PING) {
       ctx.metric('lockReleasedMs', elapsed);
-      ctx.check(elapsed >= 2500, 'other channel served only ≥ 2.5 s after LOCK 3', () => `served after ${elapsed.toFixed(0)} ms`);
+      ctx.check(
+        elapsed >= 2500,
+        'other channel served only ≥ 2.5 s after LOCK 3',
+        () => `served after ${elapsed.toFixed(0)} ms`,
+      );
       return;
     }
-    ctx.check(isError(reply, CTAPHID_ERR.CHANNEL_BUSY), 'CHANNEL_BUSY while locked', () => describeReply(reply));
-    ctx.check(elapsed < 4500, 'the lock to expire after 3 s', () => `still BUSY after ${elapsed.toFixed(0)} ms`);
+    ctx.check(isError(reply, CTAPHID_ERR.CHANNEL_BUSY), 'CHANNEL_BUSY while locked', () =>
+      describeReply(reply),
+    );
+    ctx.check(
+      elapsed < 4500,
+      'the lock to expire after 3 s',
+      () => `still BUSY after ${elapsed.toFixed(0)} ms`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -57,7 +69,9 @@ export const HID_COMMAND_CASES: readonly ConformanceCase[] = [
     person: none,
     run: async (ctx) => {
       const reply = await ctx.raw.exchange(ctx.channel.cid, CTAPHID.SYNC, new Uint8Array(0));
-      ctx.check(isError(reply, CTAPHID_ERR.INVALID_CMD), 'ERROR INVALID_CMD', () => describeReply(reply));
+      ctx.check(isError(reply, CTAPHID_ERR.INVALID_CMD), 'ERROR INVALID_CMD', () =>
+        describeReply(reply),
+      );
     },
   },
   {
@@ -68,7 +82,9 @@ export const HID_COMMAND_CASES: readonly ConformanceCase[] = [
     person: none,
     run: async (ctx) => {
       const reply = await ctx.raw.exchange(ctx.channel.cid, 0xa1, new Uint8Array(0));
-      ctx.check(isError(reply, CTAPHID_ERR.INVALID_CMD), 'ERROR INVALID_CMD', () => describeReply(reply));
+      ctx.check(isError(reply, CTAPHID_ERR.INVALID_CMD), 'ERROR INVALID_CMD', () =>
+        describeReply(reply),
+      );
     },
   },
   {
@@ -80,9 +96,15 @@ export const HID_COMMAND_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const reply = await ctx.raw.exchange(ctx.channel.cid, CTAPHID.WINK, new Uint8Array(0));
       if (ctx.info.capabilities & CAPABILITY.WINK) {
-        ctx.check(reply.cmd === CTAPHID.WINK && reply.bcnt === 0, 'WINK reply 88 0000', () => describeReply(reply));
+        ctx.check(reply.cmd === CTAPHID.WINK && reply.bcnt === 0, 'WINK reply 88 0000', () =>
+          describeReply(reply),
+        );
       } else {
-        ctx.check(isError(reply, CTAPHID_ERR.INVALID_CMD), 'ERROR INVALID_CMD (no WINK capability)', () => describeReply(reply));
+        ctx.check(
+          isError(reply, CTAPHID_ERR.INVALID_CMD),
+          'ERROR INVALID_CMD (no WINK capability)',
+          () => describeReply(reply),
+        );
       }
     },
   },
@@ -95,9 +117,15 @@ export const HID_COMMAND_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const reply = await ctx.raw.exchange(ctx.channel.cid, CTAPHID.LOCK, Uint8Array.of(0));
       if (ctx.info.capabilities & CAPABILITY.LOCK) {
-        ctx.check(reply.cmd === CTAPHID.LOCK && reply.bcnt === 0, 'LOCK reply 84 0000', () => describeReply(reply));
+        ctx.check(reply.cmd === CTAPHID.LOCK && reply.bcnt === 0, 'LOCK reply 84 0000', () =>
+          describeReply(reply),
+        );
       } else {
-        ctx.check(isError(reply, CTAPHID_ERR.INVALID_CMD), 'ERROR INVALID_CMD (no LOCK capability)', () => describeReply(reply));
+        ctx.check(
+          isError(reply, CTAPHID_ERR.INVALID_CMD),
+          'ERROR INVALID_CMD (no LOCK capability)',
+          () => describeReply(reply),
+        );
       }
     },
   },
@@ -160,9 +188,12 @@ export const HID_COMMAND_CASES: readonly ConformanceCase[] = [
     source: 'SK-HID test_cbor_no_payload; LF fido_dev_open fallback',
     person: none,
     run: async (ctx) => {
-      if (ctx.info.capabilities & CAPABILITY.CBOR) ctx.skip('the key speaks CTAP2 (CBOR capability); out of scope');
+      if (ctx.info.capabilities & CAPABILITY.CBOR)
+        ctx.skip('the key speaks CTAP2 (CBOR capability); out of scope');
       const reply = await ctx.raw.exchange(ctx.channel.cid, CTAPHID.CBOR, new Uint8Array(0));
-      ctx.check(isError(reply, CTAPHID_ERR.INVALID_CMD), 'ERROR INVALID_CMD', () => describeReply(reply));
+      ctx.check(isError(reply, CTAPHID_ERR.INVALID_CMD), 'ERROR INVALID_CMD', () =>
+        describeReply(reply),
+      );
     },
   },
   {
@@ -173,7 +204,9 @@ export const HID_COMMAND_CASES: readonly ConformanceCase[] = [
     person: none,
     run: async (ctx) => {
       const reply = await ctx.raw.exchange(ctx.channel.cid, CTAPHID.MSG, new Uint8Array(0));
-      const ok = isError(reply, CTAPHID_ERR.INVALID_LEN) || (reply.cmd === CTAPHID.MSG && toHex(reply.payload) === '6700');
+      const ok =
+        isError(reply, CTAPHID_ERR.INVALID_LEN) ||
+        (reply.cmd === CTAPHID.MSG && toHex(reply.payload) === '6700');
       ctx.check(ok, 'ERROR INVALID_LEN or MSG 6700', () => describeReply(reply));
     },
   },

@@ -15,7 +15,11 @@ export const PRESENCE_CASES: readonly ConformanceCase[] = [
     run: async (ctx) => {
       const credential = await ctx.register('UP-01 REGISTER');
       await ctx.presence.withhold('UP-01 AUTHENTICATE right after REGISTER');
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE), 0x6985, 'AUTHENTICATE after REGISTER');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE),
+        0x6985,
+        'AUTHENTICATE after REGISTER',
+      );
     },
   },
   {
@@ -26,11 +30,18 @@ export const PRESENCE_CASES: readonly ConformanceCase[] = [
     person: ['touch'],
     run: async (ctx) => {
       const credential = await ctx.credential();
-      if (!ctx.presence.instant) ctx.skip('needs a touch given before the requests (harness-driven button)');
+      if (!ctx.presence.instant)
+        ctx.skip('needs a touch given before the requests (harness-driven button)');
       await ctx.presence.touch('UP-02');
-      ctx.expectSw(await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY), 0x6985, 'check-only after a touch');
+      ctx.expectSw(
+        await ctx.authenticateOnce(credential, AUTH_P1.CHECK_ONLY),
+        0x6985,
+        'check-only after a touch',
+      );
       const challengeParam = randomBytes(32);
-      const reply = await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, { challengeParam });
+      const reply = await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, {
+        challengeParam,
+      });
       ctx.expectSw(reply, 0x9000, 'AUTHENTICATE with the touch check-only left');
       checkSignature(reply.data, credential, challengeParam);
     },
@@ -43,11 +54,14 @@ export const PRESENCE_CASES: readonly ConformanceCase[] = [
     person: ['touch'],
     run: async (ctx) => {
       const credential = await ctx.credential();
-      if (!ctx.presence.instant) ctx.skip('needs a touch given before the request (harness-driven button)');
+      if (!ctx.presence.instant)
+        ctx.skip('needs a touch given before the request (harness-driven button)');
       await ctx.presence.touch('UP-03');
       await ctx.channel.reinit();
       const challengeParam = randomBytes(32);
-      const reply = await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, { challengeParam });
+      const reply = await ctx.authenticateOnce(credential, AUTH_P1.ENFORCE_USER_PRESENCE, {
+        challengeParam,
+      });
       ctx.expectSw(reply, 0x9000, 'AUTHENTICATE on a new channel after the touch');
       checkSignature(reply.data, credential, challengeParam);
     },

@@ -20,7 +20,8 @@ export const REGISTER_CASES: readonly ConformanceCase[] = [
   {
     id: 'RG-02',
     layer,
-    title: 'REGISTER after a touch: 05 | point | L | handle | certificate | signature that verifies',
+    title:
+      'REGISTER after a touch: 05 | point | L | handle | certificate | signature that verifies',
     source: 'G-U2F test_Enroll; SK-U2F test_u2f_reg; FA-REG P-1',
     person: ['touch'],
     run: async (ctx) => {
@@ -32,7 +33,8 @@ export const REGISTER_CASES: readonly ConformanceCase[] = [
     id: 'RG-03',
     layer,
     title: 'REGISTER with a short body ("abc", 63 bytes) gets 6700',
-    source: 'G-U2F test_WrongLength_U2F_REGISTER; FA-REG F-1; OSK test_process_register_bad_message',
+    source:
+      'G-U2F test_WrongLength_U2F_REGISTER; FA-REG F-1; OSK test_process_register_bad_message',
     person: [],
     run: async (ctx) => {
       const abc = Uint8Array.of(0, 1, 3, 0, 0, 0, 3, 0x61, 0x62, 0x63, 0, 0);
@@ -75,19 +77,36 @@ export const REGISTER_CASES: readonly ConformanceCase[] = [
   {
     id: 'RG-07',
     layer,
-    title: 'REGISTER hygiene: new key pair each time, X.509 v3 P-256 certificate, signature ≤ 72 bytes',
+    title:
+      'REGISTER hygiene: new key pair each time, X.509 v3 P-256 certificate, signature ≤ 72 bytes',
     source: 'uncovered by public suites (conformance §3, cryptographic hygiene)',
     person: ['touch'],
     run: async (ctx) => {
       const first = await ctx.register('RG-07 REGISTER 1 of 2');
       const second = await ctx.register('RG-07 REGISTER 2 of 2');
       const a = Buffer.from(first.publicKey).toString('hex');
-      ctx.check(a !== Buffer.from(second.publicKey).toString('hex'), 'a new key pair per REGISTER', () => 'the same public key twice');
+      ctx.check(
+        a !== Buffer.from(second.publicKey).toString('hex'),
+        'a new key pair per REGISTER',
+        () => 'the same public key twice',
+      );
       const parsed = parseRegistrationData(first.registrationData);
-      ctx.check(parsed.signature.length <= 72, 'an attestation signature of at most 72 bytes', () => `${parsed.signature.length} bytes`);
+      ctx.check(
+        parsed.signature.length <= 72,
+        'an attestation signature of at most 72 bytes',
+        () => `${parsed.signature.length} bytes`,
+      );
       const certificate = parseAttestationCertificate(parsed.certificate);
-      ctx.check(certificate.version === 3, 'an X.509 v3 certificate', () => `version ${certificate.version}`);
-      ctx.check(!certificate.sha1Signature, 'a certificate not signed with SHA-1', () => 'SHA-1 signature');
+      ctx.check(
+        certificate.version === 3,
+        'an X.509 v3 certificate',
+        () => `version ${certificate.version}`,
+      );
+      ctx.check(
+        !certificate.sha1Signature,
+        'a certificate not signed with SHA-1',
+        () => 'SHA-1 signature',
+      );
     },
   },
 ];

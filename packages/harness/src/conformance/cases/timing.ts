@@ -24,7 +24,12 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, index)]!;
 }
 
-async function distribution(ctx: TestContext, name: string, runs: number, once: () => Promise<void>) {
+async function distribution(
+  ctx: TestContext,
+  name: string,
+  runs: number,
+  once: () => Promise<void>,
+) {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
@@ -64,7 +69,9 @@ export const TIMING_CASES: readonly ConformanceCase[] = [
       const best = await bestOf(3, async () => {
         const started = performance.now();
         const reply = await ctx.raw.exchange(ctx.channel.cid, CTAPHID.PING, randomBytes(1024));
-        ctx.check(reply.cmd === CTAPHID.PING && reply.bcnt === 1024, 'a 1024-byte echo', () => describeReply(reply));
+        ctx.check(reply.cmd === CTAPHID.PING && reply.bcnt === 1024, 'a 1024-byte echo', () =>
+          describeReply(reply),
+        );
         return performance.now() - started;
       });
       ctx.metric('bestMs', best);
@@ -74,12 +81,15 @@ export const TIMING_CASES: readonly ConformanceCase[] = [
   {
     id: 'TM-03',
     layer,
-    title: 'an incomplete message (PING 99, init only) earns an unsolicited MSG_TIMEOUT in the window',
+    title:
+      'an incomplete message (PING 99, init only) earns an unsolicited MSG_TIMEOUT in the window',
     source: 'G-HID test_Timeout; SK-HID test_timeout (§1.11 4)',
     person: [],
     run: async (ctx) => {
       const cid = ctx.channel.cid;
-      const startedAt = await ctx.raw.send(ctx.raw.initPacket(cid, CTAPHID.PING, 99, randomBytes(57)));
+      const startedAt = await ctx.raw.send(
+        ctx.raw.initPacket(cid, CTAPHID.PING, 99, randomBytes(57)),
+      );
       await expectMsgTimeout(ctx, cid, startedAt);
     },
   },
@@ -171,11 +181,19 @@ export const TIMING_CASES: readonly ConformanceCase[] = [
     source: 'CTAP 2.0 §8.1.9.1.5; FA-HID2 P-9 (CTT#161, #276)',
     person: [],
     run: async (ctx) => {
-      const reply = await ctx.raw.exchange(ctx.channel.cid, CTAPHID.MSG, Uint8Array.of(0, 3, 0, 0, 0, 0, 0));
+      const reply = await ctx.raw.exchange(
+        ctx.channel.cid,
+        CTAPHID.MSG,
+        Uint8Array.of(0, 3, 0, 0, 0, 0, 0),
+      );
       const elapsed = reply.at - reply.sentAt;
       ctx.metric('keepalives', reply.keepalives);
       const allowed = 1 + Math.floor(elapsed / 50);
-      ctx.check(reply.keepalives <= allowed, `at most ${allowed} KEEPALIVE in ${elapsed.toFixed(0)} ms`, () => `${reply.keepalives}`);
+      ctx.check(
+        reply.keepalives <= allowed,
+        `at most ${allowed} KEEPALIVE in ${elapsed.toFixed(0)} ms`,
+        () => `${reply.keepalives}`,
+      );
     },
   },
 ];

@@ -5,12 +5,14 @@ export type Styler = (style: Style, text: string) => string;
 
 const plain: Styler = (_style, text) => text;
 
-const ms = (value: number) => (value < 1000 ? `${value.toFixed(0)} ms` : `${(value / 1000).toFixed(2)} s`);
+const ms = (value: number) =>
+  value < 1000 ? `${value.toFixed(0)} ms` : `${(value / 1000).toFixed(2)} s`;
 
 /** One line per case: mark, id, title, time (and the reason for a skip). */
 export function caseLine(result: CaseResult, style: Styler = plain): string {
   const time = style('dim', `(${ms(result.ms)})`);
-  if (result.status === 'pass') return `${style('green', '✔ pass')} ${result.id.padEnd(6)} ${result.title} ${time}`;
+  if (result.status === 'pass')
+    return `${style('green', '✔ pass')} ${result.id.padEnd(6)} ${result.title} ${time}`;
   if (result.status === 'skip') {
     return `${style('yellow', '- skip')} ${result.id.padEnd(6)} ${result.title} ${style('dim', `— ${result.reason ?? ''}`)}`;
   }
@@ -39,7 +41,9 @@ export function failureDetails(result: CaseResult, style: Styler = plain): strin
 /** The closing block: failures in full, then counts, time and the profile. */
 export function summaryLines(report: RunReport, style: Styler = plain): string[] {
   if (report.status === 'unusable') {
-    return [style('red', `✘ ${report.device}: device unusable: ${report.error ?? 'unknown error'}`)];
+    return [
+      style('red', `✘ ${report.device}: device unusable: ${report.error ?? 'unknown error'}`),
+    ];
   }
   const lines: string[] = [];
   const failures = report.results.filter((result) => result.status === 'fail');

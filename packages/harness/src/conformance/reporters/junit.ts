@@ -34,7 +34,10 @@ export function junitReport(reports: readonly RunReport[]): string {
         return `${head}>\n      <skipped message="${escape(result.reason ?? '')}"/>\n    </testcase>`;
       }
       const frames = (result.frames ?? [])
-        .map((frame) => `${frame.ms.toFixed(1)} ${frame.direction === 'out' ? '>' : '<'} ${frame.hex}${frame.note ? ` (${frame.note})` : ''}`)
+        .map(
+          (frame) =>
+            `${frame.ms.toFixed(1)} ${frame.direction === 'out' ? '>' : '<'} ${frame.hex}${frame.note ? ` (${frame.note})` : ''}`,
+        )
         .join('\n');
       const body = `expected: ${result.expected ?? ''}\nactual: ${result.actual ?? ''}\nsource: ${result.source}\n${frames}`;
       return (
