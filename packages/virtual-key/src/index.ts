@@ -17,3 +17,12 @@ export { DEVICE_TIMING } from './channel.js';
 export { DEVICE_SW } from './u2f.js';
 export { KEY_HANDLE_LENGTH } from './key-handle.js';
 export { serveFifo, FIFO_CMD, FIFO_MAX_PAYLOAD, FIFO_VALUE, type FifoServer } from './fifo.js';
+export {
+  serveUhid,
+  UhidError,
+  UHID_DEFAULTS,
+  type UhidErrorKind,
+  type UhidKey,
+  type UhidOptions,
+  type UhidServer,
+} from './uhid.js';

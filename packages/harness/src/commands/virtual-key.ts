@@ -9,6 +9,8 @@ import {
   parseFault,
   serveFifo,
   serveUdp,
+  serveUhid,
+  UHID_DEFAULTS,
   type FaultSpec,
   type PresenceMode,
 } from '@keybench/virtual-key';
@@ -29,8 +31,25 @@ interface VirtualKeyArgs {
   'attestation-key'?: string;
   profile: string;
   fifo?: string;
+  uhid: boolean;
+  vid?: string;
+  pid?: string;
+  name?: string;
+  serial?: string;
   verbose: boolean;
 }
+
+/** A USB vendor or product id: 1 to 4 hex digits, `0x` optional. Throws RangeError. */
+function usbId(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const match = /^(?:0x)?([0-9a-f]{1,4})$/i.exec(text.trim());
+  if (!match) {
+    throw new RangeError(`--${flag} must be 1 to 4 hex digits (e.g. 1209), got "${text}"`);
+  }
+  return Number.parseInt(match[1]!, 16);
+}
+
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 const readPem = (file: string, what: string): string => {
   try {
@@ -42,7 +61,7 @@ const readPem = (file: string, what: string): string => {
 
 /**
  * `keybench virtual-key`: runs a software U2F key as its own process, over UDP (one 64-byte
- * report per datagram) and/or the u2f-ref-code FIFO emulator protocol, until SIGINT/SIGTERM
+ * report per datagram), the u2f-ref-code FIFO emulator protocol and/or /dev/uhid, until SIGINT/SIGTERM
  * or a FIFO quit. Prints `virtual-key listening on udp:HOST:PORT` (and/or `fifo:PREFIX`) on
  * stdout once serving; with --verbose one line per exchange on stderr. Enter on a terminal
  * presses the button. Errors (port in use, bad state file, unknown fault) reach the CLI's
@@ -50,7 +69,7 @@ const readPem = (file: string, what: string): string => {
  */
 export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
   command: 'virtual-key',
-  describe: 'Run a software U2F key over UDP or FIFOs (for tests, demos and server development)',
+  describe: 'Run a software U2F key over UDP, FIFOs or uhid (for tests, demos and server development)',
   builder: (yargs) =>
     yargs
       .option('udp', {
@@ -114,10 +133,32 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
         requiresArg: true,
         describe: 'serve PREFIX+in / PREFIX+out FIFOs',
       })
+      .option('uhid', {
+        type: 'boolean',
+        default: false,
+        describe: 'appear as a real HID device through /dev/uhid (Linux)',
+      })
+      .option('vid', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'uhid USB vendor id (hex, default 1209)',
+      })
+      .option('pid', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'uhid USB product id (hex, default 0001)',
+      })
+      .option('name', { type: 'string', requiresArg: true, describe: 'uhid device name' })
+      .option('serial', { type: 'string', requiresArg: true, describe: 'uhid serial number' })
       .option('verbose', { type: 'boolean', default: false, describe: 'log every exchange' })
       .check((args) => {
-        if (args.udp === undefined && args.fifo === undefined) {
-          throw new Error('virtual-key: give --udp PORT and/or --fifo PREFIX');
+        for (const flag of ['vid', 'pid', 'name', 'serial'] as const) {
+          if (args[flag] !== undefined && !args.uhid) {
+            throw new Error(`virtual-key: --${flag} needs --uhid`);
+          }
+        }
+        if (args.udp === undefined && args.fifo === undefined && !args.uhid) {
+          throw new Error('virtual-key: give --udp PORT, --fifo PREFIX and/or --uhid');
         }
         if ((args['attestation-cert'] === undefined) !== (args['attestation-key'] === undefined)) {
           throw new Error('virtual-key: --attestation-cert and --attestation-key go together');
@@ -130,6 +171,8 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
     if (args['key-handle-length'] !== undefined) {
       integerFlag('key-handle-length', args['key-handle-length'], 1, 255);
     }
+    const vendorId = usbId('vid', args.vid, UHID_DEFAULTS.VENDOR_ID);
+    const productId = usbId('pid', args.pid, UHID_DEFAULTS.PRODUCT_ID);
     const faults: FaultSpec[] = args.fault.map((text) => parseFault(text));
     const certFile = args['attestation-cert'];
     const keyFile = args['attestation-key'];
@@ -168,13 +211,25 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
           replyPort: args['reply-port'],
         });
         closers.push(server.close);
-        process.stdout.write(`virtual-key listening on udp:${server.address}:${server.port}\n`);
+        const host = server.address.includes(':') ? `[${server.address}]` : server.address;
+        process.stdout.write(`virtual-key listening on udp:${host}:${server.port}\n`);
       }
       if (args.fifo !== undefined) {
         const server = serveFifo(key, { prefix: args.fifo, log });
         closers.push(server.close);
         void server.done.then(finish);
         process.stdout.write(`virtual-key listening on fifo:${args.fifo}\n`);
+      }
+      if (args.uhid) {
+        const server = serveUhid(key, {
+          vendorId,
+          productId,
+          ...(args.name === undefined ? {} : { name: args.name }),
+          ...(args.serial === undefined ? {} : { serial: args.serial }),
+          ...(log ? { trace: log } : {}),
+        });
+        closers.push(server.close);
+        process.stdout.write(`virtual-key listening on uhid:${hex4(vendorId)}:${hex4(productId)}\n`);
       }
     } catch (error) {
       await Promise.all(closers.map((close) => close()));
