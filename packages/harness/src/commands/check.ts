@@ -16,6 +16,7 @@ import {
 } from '../history/index.js';
 import { openDevice, resolveDevices } from '../open-device.js';
 import { createOutput, formatMs, keyValues, type Output } from '../output.js';
+import { DEVICES_OPTION, JSON_OPTION, TOUCH_TIMEOUT_OPTION } from './shared-options.js';
 
 interface CheckArgs {
   device: string;
@@ -107,13 +108,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   describe: 'Register and authenticate with a key, verifying both with server-core',
   builder: (yargs) =>
     yargs
-      .option('device', {
-        alias: 'd',
-        type: 'string',
-        requiresArg: true,
-        default: 'virtual',
-        describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid, hid:PATH, all, or a comma list',
-      })
+      .option('device', DEVICES_OPTION)
       .option('app-id', {
         type: 'string',
         requiresArg: true,
@@ -125,13 +120,8 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         requiresArg: true,
         describe: "clientData origin (default: the appId's origin)",
       })
-      .option('timeout', {
-        type: 'number',
-        requiresArg: true,
-        default: 30_000,
-        describe: 'ms to wait for a touch',
-      })
-      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+      .option('timeout', TOUCH_TIMEOUT_OPTION)
+      .option('json', JSON_OPTION)
       .option('db', {
         type: 'string',
         requiresArg: true,

@@ -7,6 +7,7 @@ import { ExchangeFailure } from '../exchange.js';
 import { expandSpecs, openDevice } from '../open-device.js';
 import { integerFlag, MAX_TIMEOUT_MS, urlFlag } from '../flags.js';
 import { createOutput, formatMs, keyValues, type Output } from '../output.js';
+import { JSON_OPTION, TOUCH_TIMEOUT_OPTION } from './shared-options.js';
 
 interface ClientArgs {
   server: string;
@@ -57,13 +58,8 @@ export const clientCommand: CommandModule<object, ClientArgs> = {
         requiresArg: true,
         describe: "clientData origin (default: the origin of the server's appId)",
       })
-      .option('timeout', {
-        type: 'number',
-        requiresArg: true,
-        default: 30_000,
-        describe: 'ms to wait for a touch',
-      })
-      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      .option('timeout', TOUCH_TIMEOUT_OPTION)
+      .option('json', JSON_OPTION),
   handler: async (args) => {
     const out = createOutput({ json: args.json });
     urlFlag('server', args.server);

@@ -15,6 +15,7 @@ import { combinedExitCode } from '../exit.js';
 import { resolveDevices } from '../open-device.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { createOutput, type Output } from '../output.js';
+import { DEVICES_OPTION } from './shared-options.js';
 
 export { outputFileFor } from '../conformance/reporters/render.js';
 
@@ -117,13 +118,7 @@ export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
   describe: 'Run the U2F HID conformance suite against keys',
   builder: (yargs) =>
     yargs
-      .option('device', {
-        alias: 'd',
-        type: 'string',
-        requiresArg: true,
-        default: 'virtual',
-        describe: 'virtual, udp:HOST:PORT, hid, hid:PATH, all, or a comma list',
-      })
+      .option('device', DEVICES_OPTION)
       .option('profile', {
         choices: PROFILE_NAMES,
         default: 'spec' as ProfileName,

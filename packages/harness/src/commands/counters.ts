@@ -8,6 +8,7 @@ import { integerFlag, MAX_TIMEOUT_MS, urlFlag } from '../flags.js';
 import { keybenchVersions, openHistory } from '../history/index.js';
 import { resolveDevices } from '../open-device.js';
 import { createOutput } from '../output.js';
+import { DEVICES_OPTION, JSON_OPTION, TOUCH_TIMEOUT_OPTION } from './shared-options.js';
 
 interface CountersArgs {
   device: string;
@@ -25,13 +26,7 @@ export const countersCommand: CommandModule<object, CountersArgs> = {
   describe: 'Check that signature counters only go up: per run, across runs, near 2^32',
   builder: (yargs) =>
     yargs
-      .option('device', {
-        alias: 'd',
-        type: 'string',
-        requiresArg: true,
-        default: 'virtual',
-        describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid, hid:PATH, all, or a comma list',
-      })
+      .option('device', DEVICES_OPTION)
       .option('rounds', {
         type: 'number',
         requiresArg: true,
@@ -56,13 +51,8 @@ export const countersCommand: CommandModule<object, CountersArgs> = {
         default: 'https://keybench.example/counters',
         describe: 'U2F appId of the credentials',
       })
-      .option('timeout', {
-        type: 'number',
-        requiresArg: true,
-        default: 30_000,
-        describe: 'ms to wait for each touch',
-      })
-      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      .option('timeout', TOUCH_TIMEOUT_OPTION)
+      .option('json', JSON_OPTION),
   handler: async (args) => {
     integerFlag('rounds', args.rounds, 1, 100_000);
     integerFlag('credentials', args.credentials, 1, 100);
