@@ -61,7 +61,8 @@ const readPem = (file: string, what: string): string => {
 
 /**
  * `keybench virtual-key`: runs a software U2F key as its own process, over UDP (one 64-byte
- * report per datagram), the u2f-ref-code FIFO emulator protocol and/or /dev/uhid, until SIGINT/SIGTERM
+ * report per datagram), the u2f-ref-code FIFO emulator protocol and/or /dev/uhid, until
+ * SIGINT/SIGTERM
  * or a FIFO quit. Prints `virtual-key listening on udp:HOST:PORT` (and/or `fifo:PREFIX`) on
  * stdout once serving; with --verbose one line per exchange on stderr. Enter on a terminal
  * presses the button. Errors (port in use, bad state file, unknown fault) reach the CLI's
@@ -69,7 +70,8 @@ const readPem = (file: string, what: string): string => {
  */
 export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
   command: 'virtual-key',
-  describe: 'Run a software U2F key over UDP, FIFOs or uhid (for tests, demos and server development)',
+  describe:
+    'Run a software U2F key over UDP, FIFOs or uhid (for tests, demos and server development)',
   builder: (yargs) =>
     yargs
       .option('udp', {
@@ -229,7 +231,8 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
           ...(log ? { trace: log } : {}),
         });
         closers.push(server.close);
-        process.stdout.write(`virtual-key listening on uhid:${hex4(vendorId)}:${hex4(productId)}\n`);
+        const ids = `${hex4(vendorId)}:${hex4(productId)}`;
+        process.stdout.write(`virtual-key listening on uhid:${ids}\n`);
       }
     } catch (error) {
       await Promise.all(closers.map((close) => close()));
