@@ -84,6 +84,12 @@ describe('conformance in the history', () => {
     expect(history.code, history.stderr).toBe(0);
     expect(history.stdout).toMatch(/conformance \(spec\).*interrupted/);
 
+    const byDevice = await runCli(['history', '--db', db, '--device', `${deviceId}`, '--json']);
+    expect(byDevice.code, byDevice.stderr).toBe(0);
+    const [listed] = JSON.parse(byDevice.stdout).runs;
+    expect(listed).toMatchObject({ command: 'conformance', deviceIds: [deviceId] });
+    expect(listed.conformanceResults).toBeGreaterThanOrEqual(5);
+
     const html = join(dir, 'report.html');
     const report = await runCli(['report', '--db', db, '--html', html, '--device', `${deviceId}`]);
     expect(report.code, report.stderr).toBe(0);
