@@ -85,3 +85,52 @@ export function startVirtualKey(
     });
   });
 }
+
+/** A long-running `keybench …` process started by spawnCli. */
+export interface SpawnedCli {
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts `keybench ARGS` and resolves once its output matches `ready`. Rejects (and kills the
+ * process) if it exits first or does not get ready within `timeoutMs`.
+ */
+export function spawnCli(
+  args: string[],
+  options: { ready: RegExp; timeoutMs?: number },
+): Promise<SpawnedCli> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(killer);
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop('SIGKILL');
+      const ms = options.timeoutMs ?? 15_000;
+      reject(new Error(`keybench ${args[0]} not ready within ${ms} ms: ${text}`));
+    }, options.timeoutMs ?? 15_000);
+    const onData = (chunk: string) => {
+      text += chunk;
+      if (options.ready.test(text)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => text, stop });
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', onData);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`keybench ${args[0]} exited with ${code} before it was ready: ${text}`));
+    });
+  });
+}
