@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // KeyBench benchmarks: every figure beside the limit it is measured against, in one run.
-// Usage: pnpm bench [--quick] [--json FILE]
+// Usage: pnpm bench [--quick] [--vm] [--json FILE]   (--vm adds the uhid VM test's timings)
 // Prints a table on stdout and writes bench-results.json (or FILE).
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     json: { type: 'string', default: 'bench-results.json' },
+    vm: { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -154,7 +155,39 @@ async function benchConformance() {
   if (fail > 0) throw new Error(`conformance: ${fail} cases failed against the default virtual key`);
 }
 
+/**
+ * The kernel path (--vm): runs the uhid VM test and takes its timings — image build, boot,
+ * check and conformance through node-hid and hidraw in the guest, beside the same commands
+ * in process on this machine.
+ */
+async function benchVm() {
+  const output = await new Promise((resolve, reject) => {
+    const child = spawn('bash', [fileURLToPath(new URL('vm/run-vm-test.sh', import.meta.url))], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: root,
+    });
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (text += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => (text += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`VM test exited ${code}`))));
+  });
+  const seconds = (pattern) => {
+    const match = pattern.exec(output);
+    if (!match) throw new Error(`VM output has no ${pattern}`);
+    return match[2] === 'ms' ? Number(match[1]) / 1000 : Number(match[1]);
+  };
+  const area = 'kernel path (uhid in a QEMU guest, TCG)';
+  record(area, 'image build (cached kernel, KeyBench repacked)', round(seconds(/image build\s+([\d.]+) (s)/), 2), 's', null);
+  record(area, 'boot to /init', round(seconds(/boot to \/init\s+([\d.]+) (s)/), 2), 's', null);
+  record(area, 'keybench check --device hid (guest)', round(seconds(/guest check=(\d+)(ms)/), 2), 's',
+    `in process on the host: ${round(seconds(/host check --device virtual \(in-process\)\s+([\d.]+) (s)/), 2)} s`);
+  record(area, 'keybench conformance --device hid (guest)', round(seconds(/guest conformance=(\d+)(ms)/), 2), 's',
+    `in process on the host: ${round(seconds(/host conformance --device virtual \(in-process\)\s+([\d.]+) (s)/), 2)} s`);
+}
+
 const steps = [benchServerCore, benchTransport, benchEndToEnd, benchManyKeys, benchConformance];
+if (values.vm) steps.push(benchVm);
 let failed = false;
 for (const step of steps) {
   try {
