@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -74,6 +75,37 @@ function enableWal(db: Database.Database): void {
   }
 }
 
+/**
+ * Makes a new history at `path` without ever leaving an empty file there: the database is
+ * built beside it and linked into place, so a second process starting at the same moment
+ * sees either nothing or a complete history (an empty file is refused as not ours). When
+ * another process wins the race, its file is kept.
+ */
+function createHistoryFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.new`;
+  try {
+    const db = new Database(temporary);
+    try {
+      db.pragma('journal_mode = WAL');
+      migrate(db);
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(temporary, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  } catch (error) {
+    throw new HistoryFileError(path, `cannot be created (${(error as Error).message})`, {
+      cause: error,
+    });
+  } finally {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${temporary}${suffix}`, { force: true });
+  }
+}
+
 export interface OpenHistoryOptions {
   /**
    * Create the file when it is missing (default). Commands that only read (`history`,
@@ -95,10 +127,7 @@ export function openHistory(
   options: OpenHistoryOptions = {},
 ): HistoryStore {
   const path = resolve(file);
-  const state = inspectSqliteFile(path);
-  if (state.kind === 'problem') {
-    throw new HistoryFileError(path, `${state.reason}; it was left unchanged - pass another --db`);
-  }
+  let state = inspectSqliteFile(path);
   if (state.kind === 'missing') {
     if (options.create === false) {
       throw new HistoryFileError(
@@ -107,7 +136,11 @@ export function openHistory(
           '--db write it)',
       );
     }
-    mkdirSync(dirname(path), { recursive: true });
+    createHistoryFile(path);
+    state = inspectSqliteFile(path);
+  }
+  if (state.kind === 'problem') {
+    throw new HistoryFileError(path, `${state.reason}; it was left unchanged - pass another --db`);
   }
 
   let db: Database.Database;
