@@ -47,43 +47,17 @@ export interface VirtualKeyProcess {
  * Starts `keybench virtual-key --udp 0 ARGS` and resolves once it prints the port it bound.
  * Rejects (and kills the process) if it exits or says nothing within `timeoutMs`.
  */
-export function startVirtualKey(
+export async function startVirtualKey(
   args: string[] = [],
   timeoutMs = 15_000,
 ): Promise<VirtualKeyProcess> {
-  const child = spawn(process.execPath, [CLI, 'virtual-key', '--udp', '0', ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const listening = /virtual-key listening on udp:(\S+):(\d+)/;
+  const key = await spawnCli(['virtual-key', '--udp', '0', ...args], {
+    ready: listening,
+    timeoutMs,
   });
-  let text = '';
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(killer);
-  };
-
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop('SIGKILL');
-      reject(new Error(`virtual-key did not start within ${timeoutMs} ms: ${text}`));
-    }, timeoutMs);
-    const onData = (chunk: string) => {
-      text += chunk;
-      const match = /virtual-key listening on udp:(\S+):(\d+)/.exec(text);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, host: match[1]!, port: Number(match[2]), output: () => text, stop });
-      }
-    };
-    child.stdout!.setEncoding('utf8').on('data', onData);
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`virtual-key exited with ${code} before listening: ${text}`));
-    });
-  });
+  const match = listening.exec(key.output())!;
+  return { ...key, host: match[1]!, port: Number(match[2]) };
 }
 
 /** A long-running `keybench …` process started by spawnCli. */
