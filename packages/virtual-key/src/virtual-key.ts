@@ -9,6 +9,7 @@ import { KEY_HANDLE_LENGTH, KeyHandles } from './key-handle.js';
 import { PRESENCE_MODES, Presence, type PresenceMode } from './presence.js';
 import { getProfile } from './profiles.js';
 import { readState, writeState, type CounterMode, type KeyState } from './state.js';
+import { lockStateFile, type StateLock } from './state-lock.js';
 import { U2fDevice } from './u2f.js';
 
 export interface VirtualKeyOptions {
@@ -43,6 +44,7 @@ export class VirtualKey {
     private readonly state: KeyState,
     private readonly presence: Presence,
     private readonly persist: () => void,
+    private readonly lock: StateLock | undefined,
     device: (key: VirtualKey) => CtapHidDevice,
   ) {
     this.device = device(this);
@@ -52,7 +54,9 @@ export class VirtualKey {
    * Loads the state file (or creates it), or makes an in-memory key. Throws RangeError for
    * bad options (key handle length, presence, counter mode, profile, fault, attestation PEM)
    * and StateFileError for a state file that cannot be read or written (a corrupt file is
-   * never overwritten).
+   * never overwritten) or that another running key holds (`FILE.lock` names its pid; a lock
+   * whose process is gone is taken over, saying so in the log). The lock is released by
+   * close() and when the process exits.
    */
   static async create(options: VirtualKeyOptions = {}): Promise<VirtualKey> {
     const keyHandleLength = options.keyHandleLength;
@@ -80,6 +84,33 @@ export class VirtualKey {
     const log = options.log ?? (() => {});
 
     const file = options.stateFile;
+    const lock = file === undefined ? undefined : lockStateFile(file);
+    if (lock?.tookOver) {
+      const owner = lock.tookOver.pid;
+      log(
+        `virtual key: took over the stale lock ${lock.path} ` +
+          (owner === undefined ? '(it named no process)' : `of process ${owner}, which is gone`),
+      );
+    }
+    try {
+      return await VirtualKey.load(file, lock, options, faults, loaded, profile, log);
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+  }
+
+  private static async load(
+    file: string | undefined,
+    lock: StateLock | undefined,
+    options: VirtualKeyOptions,
+    faults: FaultSet,
+    loaded: KeyState['attestation'] | undefined,
+    profile: ReturnType<typeof getProfile>,
+    log: (line: string) => void,
+  ): Promise<VirtualKey> {
+    const { keyHandleLength, counterMode } = options;
+    const presenceMode = options.presence ?? 'auto';
     const existing = file === undefined ? undefined : readState(file);
     const state: KeyState = existing ?? {
       masterSecret: randomBytes(32),
@@ -112,7 +143,7 @@ export class VirtualKey {
         `${state.counter}` + (faults.names().length ? `, faults ${faults.names().join(',')}` : ''),
     );
 
-    return new VirtualKey(state, presence, persist, () =>
+    return new VirtualKey(state, presence, persist, lock, () =>
       new CtapHidDevice((payload) => u2f.process(payload), profile, faults, log),
     );
   }
@@ -163,13 +194,17 @@ export class VirtualKey {
     this.presence.press();
   }
 
-  /** Stops timers, closes in-process connections and flushes the state file. */
+  /** Stops timers, closes in-process connections, flushes the state file and unlocks it. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.device.close();
     await Promise.all([...this.connections].map((connection) => connection.close()));
     this.connections.clear();
-    this.persist();
+    try {
+      this.persist();
+    } finally {
+      this.lock?.release();
+    }
   }
 }

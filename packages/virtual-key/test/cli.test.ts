@@ -64,6 +64,32 @@ describe('keybench virtual-key', () => {
     expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toMatchObject({ counter: 0 });
   });
 
+  it('a second key on the same --state exits 2 naming the pid; after SIGKILL a third takes over', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'keybench-cli-'));
+    const stateFile = join(directory, 'shared.json');
+    const first = run(['--udp', '0', '--state', stateFile, '--verbose']);
+    await first.listening;
+
+    const second = run(['--udp', '0', '--state', stateFile]);
+    expect(await second.exited).toBe(2);
+    expect(second.output().stderr).toContain(
+      `state file ${stateFile}: is in use by process ${first.child.pid}`,
+    );
+    expect(second.output().stdout).not.toMatch(/listening/);
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const third = run(['--udp', '0', '--state', stateFile, '--verbose']);
+    await third.listening;
+    expect(third.output().stderr).toMatch(
+      new RegExp(`took over the stale lock .* of process ${first.child.pid}, which is gone`),
+    );
+    expect(readFileSync(`${stateFile}.lock`, 'utf8').trim()).toBe(String(third.child.pid));
+    third.child.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+    expect(existsSync(`${stateFile}.lock`)).toBe(false);
+  });
+
   it('exits 2 with a message for a port in use, a bad state file, a bad fault', async () => {
     directory = mkdtempSync(join(tmpdir(), 'keybench-cli-'));
     const taken = createSocket('udp4');

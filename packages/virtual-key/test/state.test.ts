@@ -66,7 +66,7 @@ describe('state file', () => {
 
   it('keeps settings: a key handle length chosen once applies after a restart', async () => {
     const stateFile = temp();
-    (await bench({ stateFile, keyHandleLength: 32, counterMode: 'per-credential' })).close();
+    await (await bench({ stateFile, keyHandleLength: 32, counterMode: 'per-credential' })).close();
     const again = await bench({ stateFile });
     const reg = parseRegistration(again.apdu(again.allocate(), registerApdu()));
     expect(reg.keyHandle.length).toBe(32);
