@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 
 import {
   Prng,
+  fuzzSummaryLines,
   generateInput,
   inputJson,
   inputSize,
   openVirtualTarget,
+  reproduceCommand,
   runFuzz,
   shrinkInput,
   type DeviceWrapper,
@@ -190,5 +192,49 @@ describe('keybench fuzz against the in-process key', () => {
     expect(inputSize(shrunk.input).slice(0, 2)).toEqual([1, 4]);
     const frame = shrunk.input.kind === 'frames' ? shrunk.input.frames[0]! : undefined;
     expect(toHex(frame!.bytes)).toBe(`ffffffff${'00'.repeat(60)}`);
+  }, 30_000);
+});
+
+describe('a failure that needs the inputs before it', () => {
+  /** Broken on purpose: goes silent for good once it has answered 12 PING requests. */
+  const wearsOut: DeviceWrapper = (handle) => {
+    let pings = 0;
+    return (report, reply) => {
+      if (report[4] === CTAPHID.PING) pings++;
+      if (pings <= 12) handle(report, reply);
+    };
+  };
+  const open = () => openVirtualTarget({ timeoutMs: 300, settleMs: 2, wrap: wearsOut });
+  const options = { ...RUN, recoverMs: 300, seed: 21, mode: 'apdu' as const };
+
+  it('reproduces with the shortest window of iterations it confirmed, printed as the command', async () => {
+    const report = await runFuzz(await open(), { ...options, iterations: 100 });
+    const failure = report.failure!;
+    expect(failure.shrunk?.reproduced).toBe(false);
+    const replay = failure.replay!;
+    expect(replay.confirmed).toBe(true);
+    expect(replay.start + replay.iterations - 1).toBe(failure.iteration);
+    expect(replay.iterations).toBeGreaterThan(1);
+    expect(reproduceCommand(['keybench fuzz --seed 21'], failure)).toBe(
+      `keybench fuzz --seed 21 --start ${replay.start} --iterations ${replay.iterations}`,
+    );
+    const lines = fuzzSummaryLines(report, 'x');
+    expect(lines.join('\n')).toMatch(/fails at iteration \d+ again/);
+
+    // The printed window fails at the same iteration; one iteration shorter does not fail.
+    const again = await runFuzz(await open(), {
+      ...options,
+      shrink: false,
+      start: replay.start,
+      iterations: replay.iterations,
+    });
+    expect(again.failure?.iteration).toBe(failure.iteration);
+    const shorter = await runFuzz(await open(), {
+      ...options,
+      shrink: false,
+      start: replay.start + 1,
+      iterations: replay.iterations - 1,
+    });
+    expect(shorter.status).toBe('passed');
   }, 30_000);
 });

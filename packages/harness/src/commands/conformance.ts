@@ -8,7 +8,7 @@ import { caseLine, summaryLines } from '../conformance/reporters/console.js';
 import { printCaseList } from '../conformance/reporters/list.js';
 import { outputFileFor, renderReports, type Reporter } from '../conformance/reporters/render.js';
 import type { CaseResult, RunReport } from '../conformance/result.js';
-import { runConformance, type RunOptions } from '../conformance/runner.js';
+import { requireSomeCase, runConformance, type RunOptions } from '../conformance/runner.js';
 import type { DeviceSpec } from '../device-spec.js';
 import { EXIT } from '../errors.js';
 import { combinedExitCode } from '../exit.js';
@@ -152,6 +152,7 @@ export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
       }) as never,
   handler: async (args) => {
     const out = createOutput({ json: args.reporter === 'json' && args.list });
+    requireSomeCase({ profile: args.profile, ...(args.grep ? { grep: args.grep } : {}) });
     if (args.list) return printCaseList(out, args);
 
     const specs = await resolveDevices(args.device);

@@ -7,7 +7,7 @@ import type { CommandModule } from 'yargs';
 import { parseDeviceList } from '../device-spec.js';
 import { EXIT, UsageError } from '../errors.js';
 import { FUZZ_MODES, type FuzzMode } from '../fuzz/generate.js';
-import { fuzzReportJson, fuzzSummaryLines } from '../fuzz/report.js';
+import { fuzzReportJson, fuzzSummaryLines, reproduceCommand } from '../fuzz/report.js';
 import { runFuzz, type FuzzReport } from '../fuzz/run.js';
 import { openFuzzTarget } from '../fuzz/target.js';
 import { expandSpecs } from '../open-device.js';
@@ -203,9 +203,7 @@ export const fuzzCommand: CommandModule<object, FuzzArgs> = {
     });
     bar?.stop();
 
-    const again = report.failure
-      ? [...reproduce, '--start', String(report.failure.iteration), '--iterations', '1'].join(' ')
-      : undefined;
+    const again = report.failure ? reproduceCommand(reproduce, report.failure) : undefined;
     if (out.json) out.emitJson(fuzzReportJson(report));
     else for (const line of fuzzSummaryLines(report, again)) out.line(line);
     process.exitCode = EXIT_FOR[report.status];

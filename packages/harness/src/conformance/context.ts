@@ -172,10 +172,13 @@ export class TestContext {
     const challengeParam = randomBytes(32);
     const appParam = options.appParam ?? sha256(APP_ID);
     await this.presence.touch(what);
-    const registrationData = await this.device.register(challengeParam, appParam, {
-      timeoutMs: this.options.touchTimeoutMs,
-      ...(options.p1 === undefined ? {} : { p1: options.p1 }),
-    });
+    const registrationData = await expectAnswer(
+      `${what}: 9000 with registration data (RAW §4.3) after a touch`,
+      this.device.register(challengeParam, appParam, {
+        timeoutMs: this.options.touchTimeoutMs,
+        ...(options.p1 === undefined ? {} : { p1: options.p1 }),
+      }),
+    );
     return checkRegistration(registrationData, challengeParam, appParam);
   }
 
@@ -217,13 +220,11 @@ export class TestContext {
     let data: Uint8Array;
     if (p1 === AUTH_P1.ENFORCE_USER_PRESENCE) {
       await this.presence.touch(what);
-      data = await this.device.authenticate(
-        challengeParam,
-        credential.appParam,
-        credential.keyHandle,
-        {
+      data = await expectAnswer(
+        `${what}: 9000 with signature data (RAW §5.4) after a touch`,
+        this.device.authenticate(challengeParam, credential.appParam, credential.keyHandle, {
           timeoutMs: this.options.touchTimeoutMs,
-        },
+        }),
       );
     } else {
       const reply = await this.authenticateOnce(credential, p1, { challengeParam });
@@ -256,6 +257,20 @@ export class TestContext {
   async replug(what: string): Promise<void> {
     await this.presence.replug(what);
     await this.options.reopen();
+  }
+}
+
+/**
+ * The answer `request` resolves to; an error on the way (a status word other than 9000, a
+ * timeout) fails with `expected` and the error as what came.
+ */
+async function expectAnswer<T>(expected: string, request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (error) {
+    if (error instanceof ConformanceFailure) throw error;
+    const actual = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new ConformanceFailure(expected, actual);
   }
 }
 

@@ -32,8 +32,9 @@ export const FAULT_EXPECTATIONS: readonly FaultExpectation[] = Object.freeze([
   },
   { fault: { name: 'bad-attestation-signature' }, mustFail: ['RG-02', 'RG-05'] },
   { fault: { name: 'bad-assertion-signature' }, mustFail: ['AU-01', 'CT-02'] },
-  // The first signature after a restart is over zeros instead of the appId.
-  { fault: { name: 'wrong-app-param' }, mustFail: ['CT-07'] },
+  // Signed over the previous request's appParam: zeros after a restart (CT-07), appId B
+  // after a request under B (AU-14).
+  { fault: { name: 'wrong-app-param' }, mustFail: ['AU-14', 'CT-07'] },
   { fault: { name: 'presence-bit-clear' }, mustFail: ['AU-01'] },
   { fault: { name: 'approve-without-touch' }, mustFail: ['RG-01', 'AU-07', 'UP-01', 'UP-04'] },
   { fault: { name: 'foreign-handle-6700' }, mustFail: ['AU-03', 'AU-04', 'AU-05', 'AU-12'] },

@@ -19,13 +19,17 @@ export interface PresenceDriver {
   replug(what: string): Promise<void>;
 }
 
-/** The harness presses the button (the in-process virtual key, or one with a control port). */
+/**
+ * The harness presses the button (the in-process virtual key, or one with a control port).
+ * `unconfirmed` says why a press was not seen to take effect, when it was not.
+ */
 export function buttonPresence(
   press: () => void | Promise<void>,
   restart?: () => Promise<void>,
+  unconfirmed?: string,
 ): PresenceDriver {
   return {
-    name: 'button (driven by the harness)',
+    name: `button (driven by the harness${unconfirmed ? `; unconfirmed: ${unconfirmed}` : ''})`,
     instant: true,
     unavailable: (need) =>
       need === 'replug' && !restart ? 'needs a replug, which this key cannot do' : undefined,

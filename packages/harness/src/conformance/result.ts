@@ -48,6 +48,8 @@ export interface RunReport {
   /** From the INIT reply: protocol version, device version, capabilities. */
   readonly deviceInfo?: { protocolVersion: number; deviceVersion: string; capabilities: number };
   readonly results: readonly CaseResult[];
+  /** Selected cases that never ran because --bail stopped the run at a failure. */
+  readonly notRun?: number;
   readonly summary: {
     readonly total: number;
     readonly pass: number;

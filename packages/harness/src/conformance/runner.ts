@@ -2,6 +2,7 @@ import type { TraceEvent } from '@keybench/hid-transport';
 import type { VirtualKeyOptions } from '@keybench/virtual-key';
 
 import { parseDeviceSpec, type DeviceSpec } from '../device-spec.js';
+import { UsageError } from '../errors.js';
 import { appliesTo, type ConformanceCase } from './case.js';
 import { CATALOGUE } from './catalogue.js';
 import { TestContext, type Credential } from './context.js';
@@ -40,6 +41,9 @@ export interface RunOptions {
   onIdentity?: (outcome: { identity: KeyIdentity } | { error: string }) => void | Promise<void>;
 }
 
+/** Times in reports to 0.001 ms: what a clock can tell, without binary-fraction noise. */
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
 /** Reports kept per failed case. */
 const MAX_FRAMES = 200;
 
@@ -55,6 +59,23 @@ export function selectCases(options: Pick<RunOptions, 'profile' | 'grep' | 'ids'
       text.toLowerCase().includes(needle),
     );
   });
+}
+
+/**
+ * Throws UsageError when `options` select no case at all (a typo in --grep must not pass
+ * as "0 of 0"), naming the grep and the profile.
+ */
+export function requireSomeCase(options: Pick<RunOptions, 'profile' | 'grep'>): void {
+  if (selectCases(options).length > 0) return;
+  const profile = options.profile ?? 'spec';
+  const inProfile = selectCases({ grep: options.grep, profile: 'spec' }).length > 0;
+  throw new UsageError(
+    options.grep === undefined
+      ? `no case selected for --profile ${profile}`
+      : `no case matches --grep "${options.grep}"` +
+          (inProfile ? ` under --profile ${profile} (some do under --profile spec)` : '') +
+          ' (see --list)',
+  );
 }
 
 /**
@@ -102,7 +123,7 @@ export async function runConformance(
       profile: profile.name,
       presence: 'none',
       startedAt,
-      durationMs: performance.now() - started,
+      durationMs: round(performance.now() - started),
       status: 'unusable',
       error: message,
       results,
@@ -156,8 +177,9 @@ export async function runConformance(
     profile: profile.name,
     presence: session.presence.name,
     startedAt,
-    durationMs: performance.now() - started,
+    durationMs: round(performance.now() - started),
     status: summary.fail > 0 ? 'failed' : 'passed',
+    ...(results.length < cases.length ? { notRun: cases.length - results.length } : {}),
     ...(attestation ? { attestation } : {}),
     deviceInfo: {
       protocolVersion: info.protocolVersion,
@@ -237,9 +259,9 @@ async function runCase(
         );
       }),
     ]);
-    return withExtras({ ...base, status: 'pass', ms: performance.now() - started }, ctx);
+    return withExtras({ ...base, status: 'pass', ms: round(performance.now() - started) }, ctx);
   } catch (error) {
-    const ms = performance.now() - started;
+    const ms = round(performance.now() - started);
     if (error instanceof SkipCase)
       return withExtras({ ...base, status: 'skip', ms, reason: error.message }, ctx);
     return withExtras(failed(test, ms, error, frames()), ctx);
@@ -262,7 +284,10 @@ function failed(
 ): CaseResult {
   const base = { id: test.id, layer: test.layer, title: test.title, source: test.source };
   const message = error instanceof Error ? error.message : String(error);
-  const expected = error instanceof ConformanceFailure ? error.expected : 'a conforming answer';
+  const expected =
+    error instanceof ConformanceFailure
+      ? error.expected
+      : `the case's exchanges to complete (${test.title}), not an error`;
   const actual =
     error instanceof ConformanceFailure
       ? error.actual

@@ -8,7 +8,7 @@ import { UDP_CONTROL, VirtualKey, type VirtualKeyOptions } from '@keybench/virtu
 
 import type { DeviceSpec } from '../device-spec.js';
 import { openDevice } from '../open-device.js';
-import { APP_ID, concat, randomBytes, sha256 } from './context.js';
+import { APP_ID, concat, randomBytes, sha256, swHex } from './context.js';
 import {
   automaticPresence,
   buttonPresence,
@@ -124,18 +124,26 @@ async function openVirtual(options: SessionOptions): Promise<Session> {
 
 /**
  * Finds out who supplies presence: one REGISTER attempt tells whether the key grants it by
- * itself (9000); if not, a key answering the keybench UDP control datagram gets its button
- * pressed by the harness; otherwise a person is prompted, or (--no-touch, no terminal) none.
+ * itself (9000); an answer that is neither 9000 nor 6985 (a key that refuses the extended
+ * encoding, 6700) says nothing about presence, so the attempt is repeated in the short
+ * encoding. If presence is still missing, a key answering the keybench UDP control datagram
+ * gets its button pressed by the harness; otherwise a person is prompted, or (--no-touch, no
+ * terminal) none.
  */
 async function choosePresence(
   session: Session,
   spec: DeviceSpec,
   options: SessionOptions,
 ): Promise<PresenceDriver> {
-  const probe = () =>
-    session.device.sendApdu({ ins: 0x01, p1: 0x03, data: concat(randomBytes(32), sha256(APP_ID)) });
+  const data = () => concat(randomBytes(32), sha256(APP_ID));
+  const short = new U2fDevice(session.channel, { apduEncoding: 'short' });
+  const probe = async () => {
+    const extended = await session.device.sendApdu({ ins: 0x01, p1: 0x03, data: data() });
+    if (extended.sw === SW_OK || extended.sw === SW_NO_PRESENCE) return extended.sw;
+    return (await short.sendApdu({ ins: 0x01, p1: 0x03, data: data() })).sw;
+  };
   const first = await probe();
-  if (first.sw === 0x9000) return automaticPresence();
+  if (first === SW_OK) return automaticPresence();
 
   if (spec.kind === 'udp') {
     const press = () => pressOverUdp(spec.host, spec.port);
@@ -146,14 +154,21 @@ async function choosePresence(
       )
     ) {
       // The probe press armed a touch: spend it so the run starts with none.
-      await probe();
-      return buttonPresence(press);
+      const pressed = await probe();
+      return buttonPresence(
+        press,
+        undefined,
+        pressed === SW_OK ? undefined : `press acknowledged, REGISTER still ${swHex(pressed)}`,
+      );
     }
   }
   if (options.noTouch) return noPresence('--no-touch given');
   if (options.promptIo) return promptedPresence(options.promptIo, session.description);
   return noPresence('no terminal to prompt on (use the virtual key, or run on a terminal)');
 }
+
+const SW_OK = 0x9000;
+const SW_NO_PRESENCE = 0x6985;
 
 /**
  * Presses the button of a `keybench virtual-key --udp` key with its control datagram and

@@ -30,4 +30,5 @@ export {
   type FuzzReport,
   type FuzzStatus,
 } from './run.js';
-export { fuzzReportJson, fuzzSummaryLines } from './report.js';
+export { fuzzReportJson, fuzzSummaryLines, reproduceCommand } from './report.js';
+export { findReplayWindow, type ReplayWindow } from './replay.js';

@@ -1,5 +1,5 @@
 import { describeInput, inputJson, inputSize, type FuzzInput } from './input.js';
-import type { FuzzReport } from './run.js';
+import type { FuzzFailure, FuzzReport } from './run.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -14,6 +14,22 @@ function sizeText(input: FuzzInput): string {
   const [frames, bytes] = inputSize(input);
   const unit = input.kind === 'apdu' ? 'APDU bytes' : 'nonzero bytes';
   return `${frames} report${frames === 1 ? '' : 's'}, ${bytes} ${unit}`;
+}
+
+/**
+ * The command line that makes `failure` happen again: `base` (device, seed, mode, faults)
+ * with the failing iteration alone, or, when that input alone did not fail on a fresh
+ * device, the window of iterations before it that did (or the whole run, unconfirmed).
+ */
+export function reproduceCommand(base: readonly string[], failure: FuzzFailure): string {
+  const window = failure.replay ?? { start: failure.iteration, iterations: 1 };
+  return [
+    ...base,
+    '--start',
+    String(window.start),
+    '--iterations',
+    String(window.iterations),
+  ].join(' ');
 }
 
 /**
@@ -44,6 +60,17 @@ export function fuzzSummaryLines(report: FuzzReport, reproduce?: string): string
           ? `not shrunk: ${shrunk.stopped}`
           : 'not shrunk: the input alone did not fail on a fresh device (the failure needs the inputs before it)',
       );
+      const replay = failure.replay;
+      if (replay) {
+        const span = `iterations ${replay.start}–${failure.iteration}`;
+        lines.push(
+          replay.confirmed
+            ? `replaying ${span} on a fresh device fails at iteration ${failure.iteration} again ` +
+                `(the shortest such window found)`
+            : `replaying ${span} on a fresh device did not fail again: the failure may depend ` +
+                'on timing or on state from before the run',
+        );
+      }
     } else if (shrunk) {
       lines.push(
         `smallest input that reproduces it on a fresh device (${sizeText(shrunk.input)}; ` +
@@ -79,6 +106,7 @@ export function fuzzReportJson(report: FuzzReport): object {
             kind: failure.kind,
             message: failure.message,
             input: inputJson(failure.input),
+            ...(failure.replay ? { replay: failure.replay } : {}),
             ...(failure.shrunk
               ? {
                   shrunk: {

@@ -2,6 +2,7 @@ import { exercise } from './exercise.js';
 import { generateInput, type FuzzMode } from './generate.js';
 import type { FailureKind, Verdict } from './health.js';
 import type { FuzzInput } from './input.js';
+import { findReplayWindow, type ReplayWindow } from './replay.js';
 import { ShrinkAbort, shrinkInput, type ShrinkBudget, type ShrinkResult } from './shrink.js';
 import type { FuzzTarget } from './target.js';
 
@@ -29,6 +30,11 @@ export interface FuzzFailure {
   readonly message: string;
   readonly input: FuzzInput;
   readonly shrunk?: ShrinkResult;
+  /**
+   * When the input alone does not fail on a fresh device: the iterations to replay so it
+   * fails again (the shortest window found that ends at the failing iteration).
+   */
+  readonly replay?: ReplayWindow;
 }
 
 /** `passed`: every input survived; `failed`: one broke the device; `unusable`: never worked. */
@@ -129,8 +135,21 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       };
       if (!options.shrink) return report('failed', { failure });
       options.onShrinking?.();
+      const shrinking = performance.now();
       const shrunk = await shrink(target, failure, options);
-      return report('failed', { failure: { ...failure, shrunk } });
+      if (shrunk.reproduced || shrunk.stopped !== undefined) {
+        return report('failed', { failure: { ...failure, shrunk } });
+      }
+      const replay = await findReplayWindow(target, {
+        seed: options.seed,
+        mode: options.mode,
+        start: options.start,
+        iteration,
+        kind: verdict.kind,
+        recoverMs: options.recoverMs,
+        timeMs: Math.max(0, options.shrinkBudget.timeMs - (performance.now() - shrinking)),
+      });
+      return report('failed', { failure: { ...failure, shrunk, replay } });
     }
     return report('passed');
   } finally {

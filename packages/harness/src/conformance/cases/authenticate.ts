@@ -234,4 +234,21 @@ export const AUTHENTICATE_CASES: readonly ConformanceCase[] = [
       ctx.expectSw(reply, [SW_WRONG_DATA, 0x6700], '255-byte handle');
     },
   },
+  {
+    id: 'AU-14',
+    layer,
+    title:
+      'a signature under appId A after a request under appId B is over A (application parameter)',
+    source: 'KeyBench (uncovered by public suites)',
+    person: ['touch'],
+    run: async (ctx) => {
+      // Firmware that builds the signed data from a stale request buffer signs the previous
+      // request's application parameter; only a request under another appId in between shows
+      // it (the virtual key's wrong-app-param fault).
+      const first = await ctx.register('AU-14 REGISTER under appId A');
+      await ctx.register('AU-14 REGISTER under appId B', { appParam: sha256(OTHER_APP_ID) });
+      const signed = await ctx.authenticate(first, 'AU-14 AUTHENTICATE under appId A');
+      ctx.metric('counter', signed.counter);
+    },
+  },
 ];

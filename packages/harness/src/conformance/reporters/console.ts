@@ -8,11 +8,33 @@ const plain: Styler = (_style, text) => text;
 const ms = (value: number) =>
   value < 1000 ? `${value.toFixed(0)} ms` : `${(value / 1000).toFixed(2)} s`;
 
-/** One line per case: mark, id, title, time (and the reason for a skip). */
+const LATENCY = /^(.+)\.(p\d+)$/;
+
+/** Latency metrics (`ping8.p50`, …) as one line per command: `ping8  p50 0.06 ms  p95 …`. */
+export function latencyLines(result: CaseResult): string[] {
+  const byCommand = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(result.metrics ?? {})) {
+    const match = LATENCY.exec(name);
+    if (!match || typeof value !== 'number') continue;
+    const figures = byCommand.get(match[1]!) ?? [];
+    figures.push(`${match[2]} ${value < 10 ? value.toFixed(3) : value.toFixed(1)} ms`);
+    byCommand.set(match[1]!, figures);
+  }
+  const width = Math.max(0, ...[...byCommand.keys()].map((command) => command.length));
+  return [...byCommand].map(
+    ([command, figures]) => `         ${command.padEnd(width)}  ${figures.join('  ')}`,
+  );
+}
+
+/**
+ * One line per case: mark, id, title, time (and the reason for a skip); latency figures
+ * (TM-08) follow on their own lines.
+ */
 export function caseLine(result: CaseResult, style: Styler = plain): string {
   const time = style('dim', `(${ms(result.ms)})`);
+  const latency = latencyLines(result).map((line) => `\n${style('dim', line)}`);
   if (result.status === 'pass')
-    return `${style('green', '✔ pass')} ${result.id.padEnd(6)} ${result.title} ${time}`;
+    return `${style('green', '✔ pass')} ${result.id.padEnd(6)} ${result.title} ${time}${latency.join('')}`;
   if (result.status === 'skip') {
     return `${style('yellow', '- skip')} ${result.id.padEnd(6)} ${result.title} ${style('dim', `— ${result.reason ?? ''}`)}`;
   }
@@ -52,12 +74,22 @@ export function summaryLines(report: RunReport, style: Styler = plain): string[]
     for (const failure of failures) lines.push('', ...failureDetails(failure, style));
   }
   const { pass, fail, skip, total } = report.summary;
-  const counts = `${pass} passed, ${fail} failed, ${skip} skipped of ${total}`;
+  const notRun = report.notRun ? `, ${report.notRun} not run (--bail stopped the run)` : '';
+  const counts = `${pass} passed, ${fail} failed, ${skip} skipped of ${total}${notRun}`;
   lines.push(
     '',
     `${report.device} — profile ${report.profile}, presence: ${report.presence}`,
     (fail > 0 ? style('red', counts) : style('green', counts)) + ` in ${ms(report.durationMs)}`,
   );
+  if (fail > 0 && report.device.startsWith('udp:') && report.profile !== 'spec') {
+    lines.push(
+      style(
+        'yellow',
+        `hint: a virtual key judged with --profile ${report.profile} must run with the same ` +
+          `profile: keybench virtual-key --udp PORT --profile ${report.profile}`,
+      ),
+    );
+  }
   return lines;
 }
 
