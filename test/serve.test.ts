@@ -329,6 +329,6 @@ describe('keybench serve and keybench client as processes', () => {
     const result = await runCli(['serve', '--port', String(server.port), '--db', tempDb()]);
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('EADDRINUSE');
+    expect(result.stderr).toContain(`port ${server.port} on 127.0.0.1 is already in use`);
   });
 });

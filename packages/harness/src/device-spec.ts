@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { UsageError } from './errors.js';
 
 /** Where a key is reached; parsed from the `--device` string. */
@@ -17,7 +19,21 @@ function parsePort(value: string, what: string, spec: string): number {
   return port;
 }
 
-/** Splits `udp:HOST:PORT[@LOCALPORT]`; HOST may be `[::1]` for IPv6. */
+/**
+ * The IP address a UDP spec's HOST stands for. UDP connections take addresses only, so no
+ * name is ever looked up (a lookup could leave the machine); `localhost` is the one name
+ * understood, as 127.0.0.1. Throws UsageError for any other name.
+ */
+export function udpHostAddress(host: string, where: string): string {
+  if (host.toLowerCase() === 'localhost') return '127.0.0.1';
+  if (isIP(host) !== 0) return host;
+  throw new UsageError(
+    `${where}: host "${host}" is not an IP address; use an address such as 127.0.0.1 ` +
+      '(names are not looked up, except localhost)',
+  );
+}
+
+/** Splits `udp:HOST:PORT[@LOCALPORT]`; HOST may be `[::1]` for IPv6, or `localhost`. */
 function parseUdp(spec: string): DeviceSpec {
   const rest = spec.slice('udp:'.length);
   const match = /^(\[[^\]]+\]|[^:@[\]]+):([^@]+)(?:@(.+))?$/.exec(rest);
@@ -26,7 +42,7 @@ function parseUdp(spec: string): DeviceSpec {
       `device "${spec}": expected udp:HOST:PORT or udp:HOST:PORT@LOCALPORT (e.g. udp:127.0.0.1:8111@7112)`,
     );
   }
-  const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+  const host = udpHostAddress(match[1]!.replace(/^\[(.*)\]$/, '$1'), `device "${spec}"`);
   const port = parsePort(match[2]!, 'PORT', spec);
   const localPort = match[3] === undefined ? undefined : parsePort(match[3], 'LOCALPORT', spec);
   return localPort === undefined

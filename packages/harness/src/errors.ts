@@ -14,3 +14,8 @@ export class UsageError extends Error {
 export class DeviceError extends Error {
   override readonly name = 'DeviceError';
 }
+
+/** A port to bind is taken by another program: exit 2 with the message. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+}

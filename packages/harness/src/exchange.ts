@@ -1,4 +1,9 @@
-import { ApduError, CtapHidError, TransportError } from '@keybench/hid-transport';
+import {
+  ApduError,
+  CtapHidError,
+  TransportError,
+  type TouchOptions,
+} from '@keybench/hid-transport';
 import {
   beginAuthentication,
   beginRegistration,
@@ -11,6 +16,7 @@ import {
 
 import { buildClientData, CLIENT_DATA_TYP, sha256, websafe } from './client-data.js';
 import { DeviceError } from './errors.js';
+import { frameTimeoutHint, frameTimeoutOf } from './frame-timeout.js';
 import type { OpenedDevice } from './open-device.js';
 
 export interface StepTiming {
@@ -86,15 +92,50 @@ export function classifyStepError(step: string, error: unknown): Error {
     return new ExchangeFailure(step, `CTAPHID_${error.codeName}`, error.message, { cause: error });
   }
   if (error instanceof CtapHidError || error instanceof TransportError) {
-    return new DeviceError(`${step}: ${error.message}`, { cause: error });
+    return new DeviceError(`${step}: ${error.message}${frameTimeoutHint(error)}`, {
+      cause: error,
+    });
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The code of the failure a touch-gated step gets when no touch came in time. */
+export const NO_TOUCH = 'NO_TOUCH';
+
+/**
+ * Runs a touch-gated command. When the key asked for a touch (0x6985) and the deadline ran
+ * out without one — not a frame timeout, which is a key gone silent — that is a failed step
+ * (ExchangeFailure NO_TOUCH: "no touch within N ms"), not an unusable key.
+ */
+export async function untilTouchedOrFail<T>(
+  step: string,
+  timeoutMs: number,
+  work: (onTouchNeeded: () => void) => Promise<T>,
+  onTouchNeeded?: () => void,
+): Promise<T> {
+  let asked = false;
+  try {
+    return await work(() => {
+      asked = true;
+      onTouchNeeded?.();
+    });
+  } catch (error) {
+    const touchTimeout =
+      asked &&
+      error instanceof TransportError &&
+      error.kind === 'timeout' &&
+      frameTimeoutOf(error) === undefined;
+    if (!touchTimeout) throw error;
+    throw new ExchangeFailure(step, NO_TOUCH, `no touch within ${timeoutMs} ms`, {
+      cause: error,
+    });
+  }
 }
 
 /**
  * Registers a new credential on the key and authenticates with it, verifying both with
  * server-core exactly as a relying party would. Throws ExchangeFailure when a step does not
- * verify, DeviceError when the key stops answering.
+ * verify or no touch came in time, DeviceError when the key stops answering.
  */
 export async function runExchange(
   opened: OpenedDevice,
@@ -103,11 +144,15 @@ export async function runExchange(
   const { appId, origin } = options;
   const steps: StepTiming[] = [];
   const facets = [origin];
-  const touch = (step: string) => ({
-    timeoutMs: options.timeoutMs ?? 30_000,
-    onTouchNeeded: () => options.onTouchNeeded?.(step),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const touched = <T>(step: string, work: (touch: TouchOptions) => Promise<T>) =>
+    untilTouchedOrFail(
+      step,
+      timeoutMs,
+      (onTouchNeeded) =>
+        work({ timeoutMs, onTouchNeeded, ...(options.signal ? { signal: options.signal } : {}) }),
+      () => options.onTouchNeeded?.(step),
+    );
   const appParam = sha256(appId);
 
   const version = await timed(steps, 'version', () => opened.device.version());
@@ -116,7 +161,9 @@ export async function runExchange(
   const registerChallenge = registerRequest.registerRequests[0]!.challenge;
   const registerClientData = buildClientData(CLIENT_DATA_TYP.REGISTER, registerChallenge, origin);
   const registrationData = await timed(steps, 'register', () =>
-    opened.device.register(sha256(registerClientData), appParam, touch('register')),
+    touched('register', (touch) =>
+      opened.device.register(sha256(registerClientData), appParam, touch),
+    ),
   );
 
   const registered = await timed(steps, 'verify registration', () =>
@@ -134,11 +181,8 @@ export async function runExchange(
   const signRequest = beginAuthentication({ appId, registrations: [registered.registration] });
   const signClientData = buildClientData(CLIENT_DATA_TYP.SIGN, signRequest.challenge, origin);
   const signatureData = await timed(steps, 'authenticate', () =>
-    opened.device.authenticate(
-      sha256(signClientData),
-      appParam,
-      registered.keyHandle,
-      touch('authenticate'),
+    touched('authenticate', (touch) =>
+      opened.device.authenticate(sha256(signClientData), appParam, registered.keyHandle, touch),
     ),
   );
 

@@ -25,8 +25,9 @@ describe('device specs', () => {
       host: '127.0.0.1',
       port: 8111,
     });
+    // localhost is the one name understood, as 127.0.0.1: no name is ever looked up.
     expect(parseDeviceSpec('udp:localhost:8111@7112')).toMatchObject({
-      host: 'localhost',
+      host: '127.0.0.1',
       port: 8111,
       localPort: 7112,
     });
@@ -40,6 +41,8 @@ describe('device specs', () => {
     ['udp:127.0.0.1:70000', 'PORT must be a port number'],
     ['udp:127.0.0.1:8111@x', 'LOCALPORT must be a port number'],
     ['hid:', 'expected hid:PATH'],
+    ['udp:keys.example:8111', 'host "keys.example" is not an IP address; use an address such as'],
+    ['udp:[fe80::zz]:8111', 'is not an IP address'],
   ])('rejects %s naming what is wrong', (spec, message) => {
     expect(() => parseDeviceSpec(spec)).toThrow(UsageError);
     expect(() => parseDeviceSpec(spec)).toThrow(message);

@@ -5,7 +5,8 @@ import type { DeviceSpec } from '../device-spec.js';
 import { DeviceError, EXIT, UsageError } from '../errors.js';
 import { ExchangeFailure, runExchange, type ExchangeResult } from '../exchange.js';
 import { combinedExitCode } from '../exit.js';
-import { integerFlag, MAX_TIMEOUT_MS, urlFlag } from '../flags.js';
+import { urlFlag } from '../flags.js';
+import { channelTimeouts } from '../frame-timeout.js';
 import {
   finishCheckRun,
   openHistory,
@@ -16,13 +17,19 @@ import {
 } from '../history/index.js';
 import { openDevice, resolveDevices } from '../open-device.js';
 import { createOutput, formatMs, keyValues, type Output } from '../output.js';
-import { DEVICES_OPTION, JSON_OPTION, TOUCH_TIMEOUT_OPTION } from './shared-options.js';
+import {
+  DEVICES_OPTION,
+  FRAME_TIMEOUT_OPTION,
+  JSON_OPTION,
+  TOUCH_TIMEOUT_OPTION,
+} from './shared-options.js';
 
 interface CheckArgs {
   device: string;
   'app-id': string;
   origin?: string;
   timeout: number;
+  'frame-timeout': number;
   json: boolean;
   db?: string;
 }
@@ -57,7 +64,7 @@ function printFailure(out: Output, outcome: Extract<CheckOutcome, { ok: false }>
 }
 
 async function checkOne(spec: DeviceSpec, args: CheckArgs, out: Output, origin: string) {
-  const opened = await openDevice(spec);
+  const opened = await openDevice(spec, { channel: channelTimeouts(args['frame-timeout']) });
   try {
     return await runExchange(opened, {
       appId: args['app-id'],
@@ -121,6 +128,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         describe: "clientData origin (default: the appId's origin)",
       })
       .option('timeout', TOUCH_TIMEOUT_OPTION)
+      .option('frame-timeout', FRAME_TIMEOUT_OPTION)
       .option('json', JSON_OPTION)
       .option('db', {
         type: 'string',
@@ -129,9 +137,16 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       }),
   handler: async (args) => {
     urlFlag('app-id', args['app-id']);
-    integerFlag('timeout', args.timeout, 1, MAX_TIMEOUT_MS);
     const out = createOutput({ json: args.json });
-    const origin = args.origin ?? originOf(args['app-id']);
+    const appOrigin = originOf(args['app-id']);
+    const origin = args.origin ?? appOrigin;
+    if (origin !== appOrigin) {
+      // Allowed on purpose (it is how facets are tested), but never silently.
+      out.diag(
+        `note: --origin ${origin} differs from the appId's origin (${appOrigin}); it is the ` +
+          'only facet allowed in this check',
+      );
+    }
     const specs = await resolveDevices(args.device);
 
     // The history is opened first, so a --db it cannot use stops the command before any key

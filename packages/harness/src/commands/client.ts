@@ -5,9 +5,10 @@ import { parseDeviceSpec } from '../device-spec.js';
 import { DeviceError, EXIT, UsageError } from '../errors.js';
 import { ExchangeFailure } from '../exchange.js';
 import { expandSpecs, openDevice } from '../open-device.js';
-import { integerFlag, MAX_TIMEOUT_MS, urlFlag } from '../flags.js';
+import { urlFlag } from '../flags.js';
+import { channelTimeouts } from '../frame-timeout.js';
 import { createOutput, formatMs, keyValues, type Output } from '../output.js';
-import { JSON_OPTION, TOUCH_TIMEOUT_OPTION } from './shared-options.js';
+import { FRAME_TIMEOUT_OPTION, JSON_OPTION, TOUCH_TIMEOUT_OPTION } from './shared-options.js';
 
 interface ClientArgs {
   server: string;
@@ -15,6 +16,7 @@ interface ClientArgs {
   username: string;
   origin?: string;
   timeout: number;
+  'frame-timeout': number;
   json: boolean;
 }
 
@@ -59,18 +61,20 @@ export const clientCommand: CommandModule<object, ClientArgs> = {
         describe: "clientData origin (default: the origin of the server's appId)",
       })
       .option('timeout', TOUCH_TIMEOUT_OPTION)
+      .option('frame-timeout', FRAME_TIMEOUT_OPTION)
       .option('json', JSON_OPTION),
   handler: async (args) => {
     const out = createOutput({ json: args.json });
     urlFlag('server', args.server);
-    integerFlag('timeout', args.timeout, 1, MAX_TIMEOUT_MS);
     const spec = parseDeviceSpec(args.device);
     if (spec.kind === 'all') {
       throw new UsageError('client: --device all names several keys; name one');
     }
     const [expanded] = await expandSpecs([spec]);
 
-    const opened = await openDevice(expanded!);
+    const opened = await openDevice(expanded!, {
+      channel: channelTimeouts(args['frame-timeout']),
+    });
     const steps: ClientStep[] = [];
     try {
       if (!out.json) {

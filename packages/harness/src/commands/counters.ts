@@ -4,11 +4,17 @@ import { originOf } from '../client-data.js';
 import { runCountersOnDevice, type DeviceCountersOutcome } from '../counters/index.js';
 import { printDeviceOutcome } from '../counters/format.js';
 import { combinedExitCode } from '../exit.js';
-import { integerFlag, MAX_TIMEOUT_MS, urlFlag } from '../flags.js';
+import { integerFlag, urlFlag } from '../flags.js';
+import { channelTimeouts } from '../frame-timeout.js';
 import { keybenchVersions, openHistory } from '../history/index.js';
 import { resolveDevices } from '../open-device.js';
 import { createOutput } from '../output.js';
-import { DEVICES_OPTION, JSON_OPTION, TOUCH_TIMEOUT_OPTION } from './shared-options.js';
+import {
+  DEVICES_OPTION,
+  FRAME_TIMEOUT_OPTION,
+  JSON_OPTION,
+  TOUCH_TIMEOUT_OPTION,
+} from './shared-options.js';
 
 interface CountersArgs {
   device: string;
@@ -17,6 +23,7 @@ interface CountersArgs {
   db?: string;
   appid: string;
   timeout: number;
+  'frame-timeout': number;
   json: boolean;
 }
 
@@ -52,11 +59,11 @@ export const countersCommand: CommandModule<object, CountersArgs> = {
         describe: 'U2F appId of the credentials',
       })
       .option('timeout', TOUCH_TIMEOUT_OPTION)
+      .option('frame-timeout', FRAME_TIMEOUT_OPTION)
       .option('json', JSON_OPTION),
   handler: async (args) => {
     integerFlag('rounds', args.rounds, 1, 100_000);
     integerFlag('credentials', args.credentials, 1, 100);
-    integerFlag('timeout', args.timeout, 1, MAX_TIMEOUT_MS);
     urlFlag('appid', args.appid);
     const out = createOutput({ json: args.json });
     const origin = originOf(args.appid);
@@ -79,6 +86,7 @@ export const countersCommand: CommandModule<object, CountersArgs> = {
             appId: args.appid,
             origin,
             timeoutMs: args.timeout,
+            channel: channelTimeouts(args['frame-timeout']),
             onTouchNeeded: (step) => out.diag(`Touch the key ${spec.text} to ${step}…`),
             log: (line) => out.diag(line),
           }),

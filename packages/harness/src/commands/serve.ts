@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../errors.js';
 import { integerFlag, urlFlag } from '../flags.js';
 import { createOutput } from '../output.js';
+import { portInUse } from '../port-in-use.js';
 import type { RequestLogEntry } from '../server/app.js';
 import { defaultServerDbPath } from '../server/default-db.js';
 import { startU2fServer } from '../server/server.js';
@@ -100,6 +101,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       ...(appId === undefined ? {} : { appId }),
       ...(facets.length === 0 ? {} : { facets }),
       log: (entry) => out.diag(formatLogLine(entry)),
+    }).catch((error: unknown) => {
+      throw portInUse(error, { port: args.port, host: args.host, flag: '--port' }) ?? error;
     });
 
     out.line(`keybench serve listening on ${server.url}`);

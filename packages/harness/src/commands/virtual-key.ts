@@ -16,7 +16,9 @@ import {
 } from '@keybench/virtual-key';
 import type { CommandModule } from 'yargs';
 
+import { udpHostAddress } from '../device-spec.js';
 import { integerFlag } from '../flags.js';
+import { portInUse } from '../port-in-use.js';
 
 interface VirtualKeyArgs {
   udp?: number;
@@ -83,7 +85,7 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
         type: 'string',
         requiresArg: true,
         default: '127.0.0.1',
-        describe: 'address to bind',
+        describe: 'IP address to bind (localhost means 127.0.0.1)',
       })
       .option('reply-port', {
         type: 'number',
@@ -173,6 +175,7 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
     if (args['key-handle-length'] !== undefined) {
       integerFlag('key-handle-length', args['key-handle-length'], 1, 255);
     }
+    const bindHost = udpHostAddress(args.host, '--host');
     const vendorId = usbId('vid', args.vid, UHID_DEFAULTS.VENDOR_ID);
     const productId = usbId('pid', args.pid, UHID_DEFAULTS.PRODUCT_ID);
     const faults: FaultSpec[] = args.fault.map((text) => parseFault(text));
@@ -209,8 +212,10 @@ export const virtualKeyCommand: CommandModule<object, VirtualKeyArgs> = {
       if (args.udp !== undefined) {
         const server = await serveUdp(key, {
           port: args.udp,
-          host: args.host,
+          host: bindHost,
           replyPort: args['reply-port'],
+        }).catch((error: unknown) => {
+          throw portInUse(error, { port: args.udp!, host: bindHost, flag: '--udp' }) ?? error;
         });
         closers.push(server.close);
         const host = server.address.includes(':') ? `[${server.address}]` : server.address;

@@ -1,4 +1,4 @@
-import { ApduError } from '@keybench/hid-transport';
+import { ApduError, type ChannelOptions } from '@keybench/hid-transport';
 import { U2fError } from '@keybench/server-core';
 
 import type { DeviceSpec } from '../device-spec.js';
@@ -22,6 +22,8 @@ export interface CountersOptions extends CeremonyContext {
   credentials: number;
   /** Diagnostics (touch prompts, reused credentials) for stderr. */
   log?: (line: string) => void;
+  /** Channel timeouts (`--frame-timeout`); default the channel's. */
+  channel?: ChannelOptions;
 }
 
 export interface CredentialOutcome {
@@ -78,7 +80,10 @@ export async function runCountersOnDevice(
   };
   let opened: OpenedDevice | undefined;
   try {
-    opened = await openDevice(spec, { virtual: { presence: 'button' } });
+    opened = await openDevice(spec, {
+      virtual: { presence: 'button' },
+      ...(options.channel ? { channel: options.channel } : {}),
+    });
     await measure(opened, spec, store, runId, options, outcome);
   } catch (error) {
     const failure = describe(error);
