@@ -88,6 +88,17 @@ describe('keybench conformance end to end', () => {
     );
   });
 
+  it('exits 2 when --grep selects no case, alone or with a profile', async () => {
+    const typo = await runCli(['conformance', '--device', 'virtual', '--grep', 'nosuchthing']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('no case matches --grep "nosuchthing"');
+    expect(typo.stdout).not.toContain('0 of 0');
+
+    const profile = await runCli(['conformance', '--profile', 'google', '--grep', 'CMD-07']);
+    expect(profile.code).toBe(2);
+    expect(profile.stderr).toContain('under --profile google');
+  });
+
   it('exits 2 when the device cannot be used', async () => {
     const result = await runCli(['conformance', '--device', 'udp:127.0.0.1:9', '--grep', 'FR-08'], {
       timeoutMs: 30_000,

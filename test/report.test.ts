@@ -70,6 +70,15 @@ describe('keybench report and history files', () => {
     expect(readFileSync(db).equals(before)).toBe(true);
   });
 
+  it('keybench --version prints the harness package version', async () => {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../packages/harness/package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    const result = await runCli(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(pkg.version);
+  });
+
   it('names an unknown device', async () => {
     openHistory(join(dir, 'empty.db')).close();
     const result = await runCli([

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
 import { EXIT, UsageError } from './errors.js';
 import { exitCodeFor } from './exit.js';
+import { harnessVersion } from './history/versions.js';
 
 /** Builds the `keybench` command line; `run` parses argv and runs the chosen command. */
 export function buildCli(argv: string[]) {
@@ -18,7 +19,7 @@ export function buildCli(argv: string[]) {
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .help()
     .alias('help', 'h')
-    .version()
+    .version(harnessVersion())
     .fail((message, error) => {
       // yargs validation (unknown flag, missing value) arrives as a message; a command's own
       // failure arrives as the error it threw.

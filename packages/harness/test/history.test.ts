@@ -102,6 +102,7 @@ describe('history store', () => {
     expect(again.subject).toBe('CN=Key');
     expect(store.findDevice(FINGERPRINT.slice(0, 6))?.id).toBe(device.id);
     expect(store.findDevice(String(device.id))?.id).toBe(device.id);
+    expect(store.findDevice(`#${device.id}`)?.id).toBe(device.id);
     expect(store.credentials(device.id, 'https://a.example')[0]?.keyHandle).toEqual(
       new Uint8Array([1, 2, 3]),
     );

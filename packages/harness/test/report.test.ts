@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCountersOnDevice } from '../src/counters/index.js';
 import { parseDeviceSpec } from '../src/device-spec.js';
-import { openHistory, type HistoryStore } from '../src/history/index.js';
+import { keybenchVersions, openHistory, type HistoryStore } from '../src/history/index.js';
 import { collectReport, renderReport } from '../src/report/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,6 +27,8 @@ let dir: string;
 let store: HistoryStore;
 let html: string;
 let deviceIds: number[];
+/** A device only `check --db` has seen. */
+let checkedId: number;
 
 async function withKey<T>(
   options: VirtualKeyOptions,
@@ -91,6 +93,13 @@ beforeAll(async () => {
     deviceId: deviceIds[0],
   });
   store.recordConformanceResult(conformance, {
+    testId: 'FR-12',
+    status: 'skip',
+    ms: 0,
+    message: 'this connection has no report descriptor',
+    deviceId: deviceIds[0],
+  });
+  store.recordConformanceResult(conformance, {
     testId: 'AU-04',
     status: 'fail',
     ms: 8.7,
@@ -98,6 +107,11 @@ beforeAll(async () => {
     deviceId: deviceIds[0],
   });
   store.finishRun(conformance, { status: 'failed', exitCode: 1 });
+
+  const check = store.startRun({ command: 'check', versions: keybenchVersions() });
+  checkedId = store.recordDevice({ fingerprint: 'cc'.repeat(32) }, check).id;
+  store.recordCheck(check, { device: 'udp:127.0.0.1:9', ok: true, deviceId: checkedId, counter: 7 });
+  store.finishRun(check, { status: 'passed', exitCode: 0 });
 
   html = renderReport(collectReport(store));
 }, 60_000);
@@ -115,6 +129,21 @@ describe('HTML report', () => {
 
   it('escapes stored text', () => {
     expect(html).toContain('got 6985 &lt;after 3 s&gt;');
+  });
+
+  it('counts passed, failed and skipped apart and names the device in run headings', () => {
+    const heading = /<div class="conformance-run"[^>]*><h3>([^]*?)<\/h3>/.exec(html)?.[1] ?? '';
+    expect(heading).toContain('2 passed, 1 failed, 1 skipped of 4');
+    expect(heading).toContain(`on device #${deviceIds[0]}`);
+    expect(html).not.toMatch(/\d+ of \d+ passed/);
+  });
+
+  it('plots the counter a recorded check saw', () => {
+    const checked = collectReport(store, checkedId).devices[0]!;
+    expect(checked.series.map((s) => s.points.map((p) => p.value))).toEqual([[7]]);
+    expect(checked.series[0]!.name).toMatch(/check/);
+    const section = html.slice(html.indexOf(`data-device-id="${checkedId}"`));
+    expect(section.slice(0, section.indexOf('</section>'))).not.toContain('No counter');
   });
 
   it('marks the regressions of the reset key, one per credential', () => {
@@ -160,7 +189,19 @@ describe('HTML report in Chromium', () => {
         await page.goto(pathToFileURL(file).href);
 
         const counterCharts = page.locator('svg[data-chart="line"]');
-        expect(await counterCharts.count()).toBe(2);
+        expect(await counterCharts.count()).toBe(3);
+        const checked = page.locator(`section[data-device-id="${checkedId}"] circle[data-point]`);
+        expect(await checked.evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-y')))).toEqual(['7']);
+
+        // Each version (name and value) stays on one line: no word is broken.
+        const versions = page.locator('table.runs td.versions .version');
+        expect(await versions.count()).toBeGreaterThanOrEqual(3);
+        const lines = await versions.evaluateAll((nodes) => nodes.map((n) => n.getClientRects().length));
+        expect(lines.every((n) => n === 1)).toBe(true);
+        const heights = await versions.evaluateAll((nodes) =>
+          nodes.map((n) => Math.round(n.getBoundingClientRect().height)),
+        );
+        expect(Math.max(...heights)).toBeLessThan(30);
         const a = page.locator(`section[data-device-id="${deviceIds[0]}"] svg[data-chart="line"]`);
         const expected = collectReport(store, deviceIds[0]).devices[0]!;
         expect(await a.locator('g[data-series]').count()).toBe(2);

@@ -22,7 +22,7 @@ export function resolveDevice(store: HistoryStore, text: string) {
     const known = store.devices().map((d) => `#${d.id} ${d.fingerprint.slice(0, 12)}`);
     throw new UsageError(
       `device "${text}" is not in ${store.file}; known: ${known.join(', ') || 'none'} ` +
-        '(give the number or a fingerprint prefix)',
+        '(give the number, as 2 or #2, or a fingerprint prefix)',
     );
   }
   return device;
@@ -54,7 +54,7 @@ export const historyCommand: CommandModule<object, HistoryArgs> = {
       .option('device', {
         type: 'string',
         requiresArg: true,
-        describe: 'only this device (number or fingerprint prefix)',
+        describe: 'only this device (number, as 2 or #2, or fingerprint prefix)',
       })
       .option('db', {
         type: 'string',

@@ -33,7 +33,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('device', {
         type: 'string',
         requiresArg: true,
-        describe: 'only this device (number or fingerprint prefix)',
+        describe: 'only this device (number, as 2 or #2, or fingerprint prefix)',
       }),
   handler: (args) => {
     const out = createOutput();

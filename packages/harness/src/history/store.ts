@@ -276,7 +276,7 @@ export class HistoryStore {
   }
 
   /**
-   * The device named by `text`: its id, its full identity, or a prefix (4+ hex digits) of
+   * The device named by `text`: its id (`2` or `#2`), its full identity, or a prefix (4+ hex digits) of
    * its fingerprint. Undefined when none matches; RangeError when a prefix matches several.
    */
   findDevice(text: string): DeviceRecord | undefined {
@@ -284,8 +284,10 @@ export class HistoryStore {
       .trim()
       .toLowerCase()
       .replace(/^sha256:/, '');
-    if (/^\d+$/.test(key)) {
-      const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(Number(key)) as
+    // `#2`, as `history` prints the device, or just `2`.
+    const number = /^#?\s*(\d+)$/.exec(key)?.[1];
+    if (number !== undefined) {
+      const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(Number(number)) as
         Row | undefined;
       if (row) return toDevice(row);
     }

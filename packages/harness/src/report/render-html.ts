@@ -12,6 +12,8 @@ code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-siz
 .fail { color: #c00; font-weight: 600; } .warn { color: #a60; } .pass { color: #080; } .info { color: #555; }
 .chart { display: block; max-width: 100%; height: auto; margin: 4px 0 8px; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.versions .version { display: inline-block; white-space: nowrap; margin-right: 8px; }
+.versions .mono { word-break: normal; }
 details { margin: 6px 0; } summary { cursor: pointer; } .empty { color: #777; font-style: italic; }
 `;
 
@@ -44,8 +46,12 @@ function identityTable(report: DeviceReport): string {
 }
 
 function counterChart(report: DeviceReport): string {
-  if (report.series.length === 0)
-    return '<p class="empty">No counter observations stored for this device.</p>';
+  if (report.series.length === 0) {
+    return (
+      '<p class="empty">No counter values stored for this device (they come from ' +
+      '<code>counters</code> runs and from <code>check --db</code>).</p>'
+    );
+  }
   return lineChart({
     id: `counter-${report.device.id}`,
     title: `Counter value over time, device #${report.device.id}`,
@@ -107,7 +113,14 @@ function deviceSection(report: DeviceReport): string {
   );
 }
 
-function conformanceRun({ run, results }: ConformanceRun): string {
+/** How a heading names a device: `device #2 (udp:127.0.0.1:8111)`, or what the run stored. */
+function deviceName(data: ReportData, id: number): string {
+  const device = data.devices.find((d) => d.device.id === id)?.device;
+  const what = device?.description ?? device?.product ?? device?.fingerprint.slice(0, 12);
+  return `device #${id}${what ? ` (${what})` : ''}`;
+}
+
+function conformanceRun(data: ReportData, { run, results }: ConformanceRun): string {
   const failures = results.filter((r) => statusClass(r.status) === 'fail');
   const others = results.filter((r) => statusClass(r.status) !== 'fail');
   const row = (r: (typeof results)[number]) =>
@@ -115,9 +128,18 @@ function conformanceRun({ run, results }: ConformanceRun): string {
     `<td class="${statusClass(r.status)}">${e(r.status)}</td><td>${r.ms === null ? '' : `${r.ms.toFixed(1)} ms`}</td>` +
     `<td>${e(r.message ?? '')}</td></tr>`;
   const header = '<tr><th>test</th><th>status</th><th>time</th><th>message</th></tr>';
+  const count = (status: string) => results.filter((r) => r.status === status).length;
+  const ids = [...new Set(results.map((r) => r.deviceId).filter((id) => id !== null))];
+  const devices =
+    ids.length > 0
+      ? ids.map((id) => deviceName(data, id)).join(', ')
+      : run.deviceIds.length > 0
+        ? run.deviceIds.map((id) => deviceName(data, id)).join(', ')
+        : 'an unidentified device';
   const title =
-    `Run #${run.id} ${e(run.command)}${run.profile ? ` (${e(run.profile)})` : ''}, ${e(run.startedAt)}: ` +
-    `${results.length - failures.length} of ${results.length} passed`;
+    `Run #${run.id} ${e(run.command)}${run.profile ? ` (${e(run.profile)})` : ''} on ` +
+    `${e(devices)}, ${e(run.startedAt)}: <span class="counts">${count('pass')} passed, ` +
+    `${failures.length} failed, ${count('skip')} skipped of ${results.length}</span>`;
   return (
     `<div class="conformance-run" data-run-id="${run.id}"><h3>${title}</h3>` +
     (failures.length > 0
@@ -141,11 +163,9 @@ function runsTable(data: ReportData): string {
         `<td>${e(r.startedAt)}</td><td>${e(r.endedAt ?? 'unfinished')}</td>` +
         `<td class="${r.status === 'passed' ? 'pass' : r.status === 'running' ? 'info' : 'fail'}">${e(r.status)}</td>` +
         `<td>${r.deviceIds.map((id) => `#${id}`).join(' ')}</td>` +
-        `<td class="mono">${e(
-          Object.entries(r.versions)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', '),
-        )}</td></tr>`,
+        `<td class="versions">${Object.entries(r.versions)
+          .map(([k, v]) => `<span class="version">${e(k)} <span class="mono">${e(v)}</span></span>`)
+          .join(' ')}</td></tr>`,
     )
     .join('');
   return `<table class="runs"><tr><th>run</th><th>command</th><th>started</th><th>ended</th><th>status</th><th>devices</th><th>versions</th></tr>${rows}</table>`;
@@ -159,7 +179,7 @@ export function renderReport(data: ReportData): string {
   const conformance =
     data.conformance.length === 0
       ? '<p class="empty">No conformance results stored.</p>'
-      : data.conformance.map(conformanceRun).join('');
+      : data.conformance.map((run) => conformanceRun(data, run)).join('');
   const checks =
     data.checks.length === 0
       ? '<p class="empty">No checks stored.</p>'

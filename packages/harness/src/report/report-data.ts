@@ -41,6 +41,9 @@ export interface ReportData {
   checks: CheckRecord[];
 }
 
+/** The credentialId of the series holding `check` counters (no stored credential has it). */
+export const CHECK_SERIES = -1;
+
 const shortHandle = (keyHandle: Uint8Array) =>
   Buffer.from(keyHandle.subarray(0, 4)).toString('hex');
 
@@ -85,8 +88,30 @@ function deviceReport(store: HistoryStore, device: DeviceRecord): DeviceReport {
       points: [],
     });
   }
-  signs.forEach((sign, ordinal) => {
-    if (runStarts.at(-1)?.runId !== sign.runId) runStarts.push({ runId: sign.runId, ordinal });
+  // `check` registers a new credential every time and stores only its one counter: those
+  // values share one series of their own, never judged as a regression (a per-credential
+  // key starts each new credential low).
+  const checks = store
+    .checks({ deviceId: device.id })
+    .filter((c): c is CheckRecord & { counter: number } => c.counter !== null);
+  const checkSeries: CredentialSeries = {
+    credentialId: CHECK_SERIES,
+    name: 'keybench check (a new credential each run)',
+    points: [],
+  };
+  const timeline = [
+    ...signs.map((sign) => ({ at: sign.at, runId: sign.runId, sign })),
+    ...checks.map((check) => ({ at: check.at, runId: check.runId, check })),
+  ].sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+
+  timeline.forEach((entry, ordinal) => {
+    if (runStarts.at(-1)?.runId !== entry.runId) runStarts.push({ runId: entry.runId, ordinal });
+    if ('check' in entry) {
+      const { counter, runId, at } = entry.check;
+      checkSeries.points.push({ ordinal, value: counter, runId, at, regression: false });
+      return;
+    }
+    const sign = entry.sign;
     const line = series.get(sign.credentialId)!;
     const previous = line.points.at(-1);
     // A point is a regression when it does not rise above the credential's previous value,
@@ -103,7 +128,7 @@ function deviceReport(store: HistoryStore, device: DeviceRecord): DeviceReport {
   return {
     device,
     runs: store.runs({ deviceId: device.id }),
-    series: [...series.values()].filter((s) => s.points.length > 0),
+    series: [...series.values(), checkSeries].filter((s) => s.points.length > 0),
     runStarts,
     stepHistogram: stepHistogram(signs, observations),
     findings: store.findings({ deviceId: device.id }),
