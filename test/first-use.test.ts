@@ -61,7 +61,7 @@ describe('a slow key (--fault slow-reply=1200)', () => {
     const result = await runCli(['check', '--frame-timeout', '1.5s']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--frame-timeout must be a whole number of ms');
-    expect(result.stderr).toContain('got "1.5s"');
+    expect(result.stderr).toContain('got 1.5s');
   });
 });
 
@@ -118,11 +118,20 @@ describe('touch and flag values', () => {
     expect(result.stderr).toContain('register: no touch within 400 ms');
   });
 
+  it('counters: no touch within --timeout is exit 1 too', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'keybench-first-use-'));
+    const never = await key(['--presence', 'never']);
+    const args = ['--device', udp(never), '--timeout', '400', '--db', join(dir, 'h.db')];
+    const result = await runCli(['counters', ...args]);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    expect(result.stdout + result.stderr).toContain('no touch within 400 ms');
+  });
+
   it('--timeout abc repeats the value it got', async () => {
     const result = await runCli(['check', '--timeout', 'abc']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--timeout must be a whole number of ms from 1 to');
-    expect(result.stderr).toContain('got "abc"');
+    expect(result.stderr).toContain('got abc');
   });
 });
 

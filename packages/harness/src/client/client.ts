@@ -9,7 +9,7 @@ import { parseRegistrationData, U2fError, websafeDecode } from '@keybench/server
 
 import { buildClientData, CLIENT_DATA_TYP, sha256, websafe } from '../client-data.js';
 import { DeviceError } from '../errors.js';
-import { ExchangeFailure } from '../exchange.js';
+import { ExchangeFailure, untilTouchedOrFail } from '../exchange.js';
 import { callServer, type HttpCall } from './http.js';
 import {
   readEnrollAnswer,
@@ -120,10 +120,8 @@ export class U2fClient {
 
     const clientData = buildClientData(CLIENT_DATA_TYP.REGISTER, challenge, origin);
     const { registrationData, keyHandle } = await this.step('register', async () => {
-      const bytes = await this.options.device.register(
-        sha256(clientData),
-        sha256(appId),
-        this.touch('register'),
+      const bytes = await this.touched('register', (touch) =>
+        this.options.device.register(sha256(clientData), sha256(appId), touch),
       );
       const handle = websafe(parseRegistrationData(bytes).keyHandle);
       return {
@@ -222,11 +220,18 @@ export class U2fClient {
     return this.origin;
   }
 
-  private touch(step: ClientStepName) {
-    return {
-      timeoutMs: this.options.touchTimeoutMs ?? 30_000,
-      onTouchNeeded: () => this.options.onTouchNeeded?.(step),
-    };
+  /** A touch-gated device call; no touch in time is a failed step (NO_TOUCH), exit 1. */
+  private touched<T>(
+    step: ClientStepName,
+    work: (touch: { timeoutMs: number; onTouchNeeded: () => void }) => Promise<T>,
+  ): Promise<T> {
+    const timeoutMs = this.options.touchTimeoutMs ?? 30_000;
+    return untilTouchedOrFail(
+      step,
+      timeoutMs,
+      (onTouchNeeded) => work({ timeoutMs, onTouchNeeded }),
+      () => this.options.onTouchNeeded?.(step),
+    );
   }
 
   private get(step: 'enroll' | 'sign'): Promise<HttpCall> {
@@ -255,11 +260,8 @@ export class U2fClient {
       const handle = decodeHandle(candidate.keyHandle);
       if (handle === undefined) continue;
       try {
-        const signatureData = await this.options.device.authenticate(
-          challengeParam,
-          sha256(candidate.appId),
-          handle,
-          this.touch('authenticate'),
+        const signatureData = await this.touched('authenticate', (touch) =>
+          this.options.device.authenticate(challengeParam, sha256(candidate.appId), handle, touch),
         );
         return { candidate, signatureData };
       } catch (error) {

@@ -16,7 +16,7 @@ export function parseMs(flag: string, value: unknown): number {
   const ms = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
   if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
     throw new UsageError(
-      `--${flag} must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}, got "${text}"`,
+      `--${flag} must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS}, got ${text}`,
     );
   }
   return ms;

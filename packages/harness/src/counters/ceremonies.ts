@@ -10,6 +10,7 @@ import {
 } from '@keybench/server-core';
 
 import { buildClientData, CLIENT_DATA_TYP, sha256, websafe } from '../client-data.js';
+import { untilTouchedOrFail } from '../exchange.js';
 import type { OpenedDevice } from '../open-device.js';
 import type { ProbeKind } from './limits.js';
 
@@ -33,16 +34,25 @@ function press(opened: OpenedDevice): void {
   opened.virtualKey?.press();
 }
 
-function touch(context: CeremonyContext, step: string) {
-  return {
-    timeoutMs: context.timeoutMs,
-    onTouchNeeded: () => context.onTouchNeeded?.(step),
-  };
+/** A touch-gated device call; no touch in time is a failed step (NO_TOUCH), exit 1. */
+function touched<T>(
+  context: CeremonyContext,
+  step: string,
+  work: (touch: { timeoutMs: number; onTouchNeeded: () => void }) => Promise<T>,
+): Promise<T> {
+  const { timeoutMs } = context;
+  return untilTouchedOrFail(
+    step,
+    timeoutMs,
+    (onTouchNeeded) => work({ timeoutMs, onTouchNeeded }),
+    () => context.onTouchNeeded?.(step),
+  );
 }
 
 /**
  * Registers a new credential and verifies it with server-core. Throws U2fError when the
- * answer does not verify, ApduError / TransportError from the device.
+ * answer does not verify, ExchangeFailure NO_TOUCH when no touch came in time, ApduError /
+ * TransportError from the device.
  */
 export async function register(
   opened: OpenedDevice,
@@ -56,10 +66,8 @@ export async function register(
   );
 
   press(opened);
-  const registrationData = await opened.device.register(
-    sha256(clientData),
-    sha256(context.appId),
-    touch(context, 'register'),
+  const registrationData = await touched(context, 'register', (touch) =>
+    opened.device.register(sha256(clientData), sha256(context.appId), touch),
   );
 
   const result = completeRegistration(
@@ -96,8 +104,8 @@ export function registrationOf(credential: {
 
 /**
  * Authenticates with presence enforced (P1 0x03) and verifies the signature; returns the
- * counter and flags. Throws U2fError when the signature does not verify, ApduError /
- * TransportError from the device.
+ * counter and flags. Throws U2fError when the signature does not verify, ExchangeFailure
+ * NO_TOUCH when no touch came in time, ApduError / TransportError from the device.
  */
 export async function sign(
   opened: OpenedDevice,
@@ -109,11 +117,11 @@ export async function sign(
   const clientData = buildClientData(CLIENT_DATA_TYP.SIGN, request.challenge, context.origin);
 
   press(opened);
-  const signatureData = await opened.device.authenticate(
-    sha256(clientData),
-    sha256(context.appId),
-    keyHandle,
-    { ...touch(context, 'authenticate'), p1: AUTH_P1.ENFORCE_USER_PRESENCE },
+  const signatureData = await touched(context, 'authenticate', (touch) =>
+    opened.device.authenticate(sha256(clientData), sha256(context.appId), keyHandle, {
+      ...touch,
+      p1: AUTH_P1.ENFORCE_USER_PRESENCE,
+    }),
   );
 
   const result = completeAuthentication(
