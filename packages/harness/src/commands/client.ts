@@ -47,7 +47,8 @@ export const clientCommand: CommandModule<object, ClientArgs> = {
         type: 'string',
         requiresArg: true,
         default: 'virtual',
-        describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid or hid:PATH',
+        describe:
+          'virtual, udp:HOST:PORT[@LOCALPORT] (HOST an IP address or localhost), hid or hid:PATH',
       })
       .option('username', {
         type: 'string',

@@ -28,7 +28,9 @@ export const DEVICES_OPTION = Object.freeze({
   type: 'string',
   requiresArg: true,
   default: 'virtual',
-  describe: 'virtual, udp:HOST:PORT[@LOCALPORT], hid, hid:PATH, all, or a comma list',
+  describe:
+    'virtual, udp:HOST:PORT[@LOCALPORT] (HOST an IP address or localhost), hid, hid:PATH, ' +
+    'all, or a comma list',
 } as const);
 
 /** `--timeout MS`: how long a touch-gated command waits. */
@@ -36,6 +38,7 @@ export const TOUCH_TIMEOUT_OPTION = Object.freeze({
   type: 'string',
   requiresArg: true,
   default: '30000',
+  defaultDescription: '30000',
   coerce: (value: unknown) => parseMs('timeout', value),
   describe: 'ms to wait for a touch',
 } as const);
@@ -45,6 +48,7 @@ export const FRAME_TIMEOUT_OPTION = Object.freeze({
   type: 'string',
   requiresArg: true,
   default: String(DEFAULT_FRAME_TIMEOUT_MS),
+  defaultDescription: String(DEFAULT_FRAME_TIMEOUT_MS),
   coerce: (value: unknown) => parseMs('frame-timeout', value),
   describe: 'ms to wait for each frame of a reply (raise it for a slow key)',
 } as const);
