@@ -15,12 +15,13 @@ import { combinedExitCode } from '../exit.js';
 import { resolveDevices } from '../open-device.js';
 import { checkOutputFile, writeOutputFile } from '../output-file.js';
 import { createOutput, type Output } from '../output.js';
-import { DEVICES_OPTION } from './shared-options.js';
+import { DEVICES_OPTION, FRAME_TIMEOUT_OPTION } from './shared-options.js';
 
 export { outputFileFor } from '../conformance/reporters/render.js';
 
 interface ConformanceArgs {
   device: string;
+  'frame-timeout': number;
   profile: ProfileName;
   grep?: string;
   list: boolean;
@@ -89,6 +90,7 @@ async function runOnKey(
     ...(args.grep ? { grep: args.grep } : {}),
     bail: args.bail,
     noTouch: !args.touch,
+    frameTimeoutMs: args['frame-timeout'],
     ...(promptIo ? { promptIo } : {}),
     ...(recording ? { onIdentity } : {}),
     onStart: (total) => progress.start(total * keys),
@@ -149,6 +151,11 @@ export const conformanceCommand: CommandModule<object, ConformanceArgs> = {
         type: 'string',
         requiresArg: true,
         describe: 'store the results in this history database',
+      })
+      .option('frame-timeout', {
+        ...FRAME_TIMEOUT_OPTION,
+        default: '2000',
+        defaultDescription: '2000',
       }) as never,
   handler: async (args) => {
     const out = createOutput({ json: args.reporter === 'json' && args.list });

@@ -11,6 +11,7 @@ import { ConformanceFailure, SkipCase } from './failure.js';
 import type { PromptIo } from './presence.js';
 import { PROFILES, profileNamed, type Profile, type ProfileName } from './profiles.js';
 import { summarize, type CaseResult, type FrameLine, type RunReport } from './result.js';
+import { frameTimeoutHint } from '../frame-timeout.js';
 import { openSession, type Session } from './session.js';
 
 export interface RunOptions {
@@ -28,6 +29,8 @@ export interface RunOptions {
   promptIo?: PromptIo;
   /** Extra options for the in-process virtual key (faults…). */
   virtual?: VirtualKeyOptions;
+  /** Per-frame timeout of the host channel; default 2000 ms. */
+  frameTimeoutMs?: number;
   /** Longest a single case may take. Default 60000. */
   caseTimeoutMs?: number;
   /** Called before the first case with how many will run. */
@@ -110,11 +113,13 @@ export async function runConformance(
       trace,
       profile: profile.name,
       noTouch: options.noTouch === true,
+      ...(options.frameTimeoutMs === undefined ? {} : { frameTimeoutMs: options.frameTimeoutMs }),
       ...(options.virtual ? { virtual: options.virtual } : {}),
       ...(options.promptIo ? { promptIo: options.promptIo } : {}),
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = reason + frameTimeoutHint(error);
     const unusable = new ConformanceFailure('a key that can be opened (INIT answered)', message);
     const results = cases.map((test) => failed(test, 0, unusable, frames));
     results.forEach((result) => options.onResult?.(result));

@@ -20,7 +20,14 @@ import {
 import { RawLink } from './raw-link.js';
 
 /** Channel options every conformance session uses. */
-const CHANNEL = { frameTimeoutMs: 2000, initTimeoutMs: 3000, transactionTimeoutMs: 10_000 };
+/** Channel clocks for a run: generous by default; `frameTimeoutMs` stretches all three. */
+function channelClocks(frameTimeoutMs = 2000) {
+  return {
+    frameTimeoutMs,
+    initTimeoutMs: Math.max(3000, 2 * frameTimeoutMs),
+    transactionTimeoutMs: Math.max(10_000, 5 * frameTimeoutMs),
+  };
+}
 
 /** An open key for a conformance run, which it can reopen after a replug. */
 export interface Session {
@@ -42,6 +49,8 @@ export interface SessionOptions {
   noTouch: boolean;
   /** Prompts for a person, when on a terminal. */
   promptIo?: PromptIo;
+  /** Per-frame timeout of the host channel (--frame-timeout); default 2000 ms. */
+  frameTimeoutMs?: number;
 }
 
 /**
@@ -52,7 +61,8 @@ export interface SessionOptions {
 export async function openSession(spec: DeviceSpec, options: SessionOptions): Promise<Session> {
   if (spec.kind === 'virtual') return openVirtual(options);
 
-  let opened = await openDevice(spec, { channel: { ...CHANNEL, trace: options.trace } });
+  const channel = { ...channelClocks(options.frameTimeoutMs), trace: options.trace };
+  let opened = await openDevice(spec, { channel });
   const session: Session = {
     description: opened.description,
     channel: opened.channel,
@@ -61,14 +71,20 @@ export async function openSession(spec: DeviceSpec, options: SessionOptions): Pr
     presence: noPresence('not decided yet'),
     async reopen() {
       await opened.close().catch(() => undefined);
-      opened = await openDevice(spec, { channel: { ...CHANNEL, trace: options.trace } });
+      opened = await openDevice(spec, { channel });
       session.channel = opened.channel;
       session.device = opened.device;
       session.raw = new RawLink(opened.channel);
     },
     close: () => opened.close(),
   };
-  session.presence = await choosePresence(session, spec, options);
+  try {
+    session.presence = await choosePresence(session, spec, options);
+  } catch (error) {
+    // The key answered INIT but not the probe: let go of it, or its socket keeps us alive.
+    await session.close().catch(() => undefined);
+    throw error;
+  }
   return session;
 }
 
@@ -84,7 +100,8 @@ async function openVirtual(options: SessionOptions): Promise<Session> {
   try {
     key = await VirtualKey.create(keyOptions);
     const connect = async (k: VirtualKey) => {
-      const channel = await CtapHidChannel.open(k.connect(), { ...CHANNEL, trace: options.trace });
+      const clocks = channelClocks(options.frameTimeoutMs);
+      const channel = await CtapHidChannel.open(k.connect(), { ...clocks, trace: options.trace });
       return { channel, device: new U2fDevice(channel), raw: new RawLink(channel) };
     };
     const first = await connect(key);
