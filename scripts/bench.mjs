@@ -170,7 +170,10 @@ async function benchVm() {
     child.stdout.setEncoding('utf8').on('data', (c) => (text += c));
     child.stderr.setEncoding('utf8').on('data', (c) => (text += c));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`VM test exited ${code}`))));
+    child.on('close', (code) => {
+      if (code === 0) resolve(text);
+      else reject(new Error(`VM test exited ${code}; its last lines:\n${text.split('\n').slice(-40).join('\n')}`));
+    });
   });
   const seconds = (pattern) => {
     const match = pattern.exec(output);
