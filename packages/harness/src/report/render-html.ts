@@ -3,12 +3,16 @@ import type { ConformanceRun, DeviceReport, ReportData } from './report-data.js'
 import { barChart, lineChart } from './svg-charts.js';
 
 const STYLE = `
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 24px auto; max-width: 920px; padding: 0 16px; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 32px; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
+  margin: 24px auto; max-width: 920px; padding: 0 16px; }
+h1 { font-size: 22px; margin-bottom: 4px; }
+h2 { font-size: 18px; border-bottom: 1px solid #ddd; padding-bottom: 4px; margin-top: 32px; }
 h3 { font-size: 15px; margin: 20px 0 6px; } .meta { color: #666; margin-top: 0; }
-table { border-collapse: collapse; margin: 6px 0 12px; } th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; }
+table { border-collapse: collapse; margin: 6px 0 12px; }
+th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; }
 th { font-weight: 600; color: #444; } tr + tr td { border-top: 1px solid #f0f0f0; }
-code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; word-break: break-all; }
+code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px;
+  word-break: break-all; }
 .fail { color: #c00; font-weight: 600; } .warn { color: #a60; } .pass { color: #080; } .info { color: #555; }
 .chart { display: block; max-width: 100%; height: auto; margin: 4px 0 8px; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
@@ -94,17 +98,20 @@ function findingsList(report: DeviceReport): string {
     .map(
       (f) =>
         `<tr data-finding="${e(f.kind)}" data-severity="${e(f.severity)}"><td>#${f.runId}</td>` +
-        `<td class="${e(f.severity)}">${e(f.severity)}</td><td>${e(f.kind)}</td><td>${e(f.message)}</td></tr>`,
+        `<td class="${e(f.severity)}">${e(f.severity)}</td><td>${e(f.kind)}</td>` +
+        `<td>${e(f.message)}</td></tr>`,
     )
     .join('');
-  return `<table class="findings"><tr><th>run</th><th>severity</th><th>kind</th><th>finding</th></tr>${rows}</table>`;
+  const header = '<tr><th>run</th><th>severity</th><th>kind</th><th>finding</th></tr>';
+  return `<table class="findings">${header}${rows}</table>`;
 }
 
 function deviceSection(report: DeviceReport): string {
   const regressions = report.findings.filter((f) => f.severity === 'fail').length;
   return (
     `<section class="device" data-device-id="${report.device.id}">` +
-    `<h2>Device #${report.device.id} ${regressions > 0 ? `<span class="fail">${regressions} regression(s)</span>` : ''}</h2>` +
+    `<h2>Device #${report.device.id} ` +
+    `${regressions > 0 ? `<span class="fail">${regressions} regression(s)</span>` : ''}</h2>` +
     identityTable(report) +
     `<h3>Counter value over time</h3>${counterChart(report)}` +
     `<h3>Step-size histogram</h3>${stepChart(report)}` +
@@ -125,7 +132,8 @@ function conformanceRun(data: ReportData, { run, results }: ConformanceRun): str
   const others = results.filter((r) => statusClass(r.status) !== 'fail');
   const row = (r: (typeof results)[number]) =>
     `<tr data-test="${e(r.testId)}" data-status="${e(r.status)}"><td class="mono">${e(r.testId)}</td>` +
-    `<td class="${statusClass(r.status)}">${e(r.status)}</td><td>${r.ms === null ? '' : `${r.ms.toFixed(1)} ms`}</td>` +
+    `<td class="${statusClass(r.status)}">${e(r.status)}</td>` +
+    `<td>${r.ms === null ? '' : `${r.ms.toFixed(1)} ms`}</td>` +
     `<td>${e(r.message ?? '')}</td></tr>`;
   const header = '<tr><th>test</th><th>status</th><th>time</th><th>message</th></tr>';
   const count = (status: string) => results.filter((r) => r.status === status).length;
@@ -154,6 +162,13 @@ function conformanceRun(data: ReportData, { run, results }: ConformanceRun): str
   );
 }
 
+/** A table's header row. */
+const headerRow = (...names: string[]) =>
+  `<tr>${names.map((name) => `<th>${name}</th>`).join('')}</tr>`;
+
+const runStatusClass = (status: string) =>
+  status === 'passed' ? 'pass' : status === 'running' ? 'info' : 'fail';
+
 function runsTable(data: ReportData): string {
   if (data.runs.length === 0) return '<p class="empty">No runs stored.</p>';
   const rows = data.runs
@@ -161,14 +176,29 @@ function runsTable(data: ReportData): string {
       (r) =>
         `<tr><td>#${r.id}</td><td>${e(r.command)}${r.profile ? ` (${e(r.profile)})` : ''}</td>` +
         `<td>${e(r.startedAt)}</td><td>${e(r.endedAt ?? 'unfinished')}</td>` +
-        `<td class="${r.status === 'passed' ? 'pass' : r.status === 'running' ? 'info' : 'fail'}">${e(r.status)}</td>` +
+        `<td class="${runStatusClass(r.status)}">${e(r.status)}</td>` +
         `<td>${r.deviceIds.map((id) => `#${id}`).join(' ')}</td>` +
         `<td class="versions">${Object.entries(r.versions)
           .map(([k, v]) => `<span class="version">${e(k)} <span class="mono">${e(v)}</span></span>`)
           .join(' ')}</td></tr>`,
     )
     .join('');
-  return `<table class="runs"><tr><th>run</th><th>command</th><th>started</th><th>ended</th><th>status</th><th>devices</th><th>versions</th></tr>${rows}</table>`;
+  const header = headerRow('run', 'command', 'started', 'ended', 'status', 'devices', 'versions');
+  return `<table class="runs">${header}${rows}</table>`;
+}
+
+function checksTable(data: ReportData): string {
+  if (data.checks.length === 0) return '<p class="empty">No checks stored.</p>';
+  const rows = data.checks
+    .map(
+      (c) =>
+        `<tr><td>#${c.runId}</td><td class="mono">${e(c.device)}</td>` +
+        `<td class="${c.ok ? 'pass' : 'fail'}">${c.ok ? 'verified' : e(c.code ?? 'failed')}</td>` +
+        `<td>${c.counter ?? ''}</td><td>${e(c.message ?? '')}</td></tr>`,
+    )
+    .join('');
+  const header = headerRow('run', 'device', 'result', 'counter', 'message');
+  return `<table class="checks">${header}${rows}</table>`;
 }
 
 /**
@@ -180,16 +210,7 @@ export function renderReport(data: ReportData): string {
     data.conformance.length === 0
       ? '<p class="empty">No conformance results stored.</p>'
       : data.conformance.map((run) => conformanceRun(data, run)).join('');
-  const checks =
-    data.checks.length === 0
-      ? '<p class="empty">No checks stored.</p>'
-      : `<table class="checks"><tr><th>run</th><th>device</th><th>result</th><th>counter</th><th>message</th></tr>${data.checks
-          .map(
-            (c) =>
-              `<tr><td>#${c.runId}</td><td class="mono">${e(c.device)}</td><td class="${c.ok ? 'pass' : 'fail'}">` +
-              `${c.ok ? 'verified' : e(c.code ?? 'failed')}</td><td>${c.counter ?? ''}</td><td>${e(c.message ?? '')}</td></tr>`,
-          )
-          .join('')}</table>`;
+  const checks = checksTable(data);
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',

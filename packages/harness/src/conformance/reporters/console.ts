@@ -42,6 +42,11 @@ export function caseLine(result: CaseResult, style: Styler = plain): string {
 }
 
 /** A failure in full: source, expectation, what came, and the frames exchanged as hex. */
+/** How a traced frame's direction is drawn: sent `>`, received `<`, dropped `x`. */
+export function frameArrow(direction: string): string {
+  return direction === 'out' ? '>' : direction === 'in' ? '<' : 'x';
+}
+
 export function failureDetails(result: CaseResult, style: Styler = plain): string[] {
   const lines = [
     style('bold', `${result.id} ${result.title}`),
@@ -53,7 +58,7 @@ export function failureDetails(result: CaseResult, style: Styler = plain): strin
   const frames = result.frames ?? [];
   if (frames.length > 0) lines.push(`  frames (${frames.length}; ms since the case started):`);
   for (const frame of frames) {
-    const arrow = frame.direction === 'out' ? '>' : frame.direction === 'in' ? '<' : 'x';
+    const arrow = frameArrow(frame.direction);
     const note = frame.note ? `  ${style('dim', frame.note)}` : '';
     lines.push(`    ${frame.ms.toFixed(1).padStart(8)} ${arrow} ${frame.hex}${note}`);
   }
